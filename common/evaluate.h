@@ -1,0 +1,37 @@
+/// \file
+/// \brief Run a forward pass over a data set in batches: accuracy and timing.
+#pragma once
+
+#include <functional>
+#include <vector>
+
+#include "common/mnist.h"
+#include "common/params.h"
+#include "common/tensor.h"
+#include "common/timer.h"
+
+namespace mnist {
+
+/// Any stage's forward pass: logits [N,10] for images [N,1,28,28].
+using ForwardFn = std::function<Tensor(const Params&, const Tensor&)>;
+
+/// Index of the largest of n values (the first, on a tie): the predicted class.
+int argmax(const float* values, int n);
+
+/// Predicted class of every row of logits [N,10].
+std::vector<int> predict(const Tensor& logits);
+
+/// What evaluate() measured.
+struct EvalResult {
+  int images = 0;
+  int correct = 0;
+  double seconds = 0;         ///< wall time of all forward calls
+  Percentiles batch_seconds;  ///< distribution of one batch's forward time
+  double accuracy() const { return images ? static_cast<double>(correct) / images : 0; }
+  double images_per_second() const { return seconds > 0 ? images / seconds : 0; }
+};
+
+/// Classifies set in batches of `batch` (the last may be smaller) and times each call.
+EvalResult evaluate(const ForwardFn& forward, const Params& params, const Dataset& set, int batch);
+
+}  // namespace mnist

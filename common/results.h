@@ -1,0 +1,26 @@
+/// \file
+/// \brief A flat record of a run's results, written as JSON for scripts (the tour, the scoreboard).
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace mnist {
+
+/// Ordered key/value pairs; numbers stay numbers in the JSON.
+class Results {
+ public:
+  Results& add(const std::string& key, double value);
+  Results& add(const std::string& key, const std::string& value);
+  /// The record as one JSON object.
+  std::string json() const;
+  /// Writes json() to path atomically.
+  void write(const std::filesystem::path& path) const;
+
+ private:
+  std::vector<std::pair<std::string, std::string>> fields_;  // value already JSON-encoded
+};
+
+}  // namespace mnist
