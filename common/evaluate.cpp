@@ -17,8 +17,10 @@ std::vector<int> predict(const Tensor& logits) {
   return out;
 }
 
-EvalResult evaluate(const ForwardFn& forward, const Params& params, const Dataset& set, int batch) {
+EvalResult evaluate(const ForwardFn& forward, const Params& params, const Dataset& set, int batch,
+                    Tensor* all_logits) {
   EvalResult r;
+  if (all_logits) *all_logits = Tensor({set.size(), net::kClasses});
   std::vector<double> times;
   for (int begin = 0; begin < set.size(); begin += batch) {
     const int count = std::min(batch, set.size() - begin);
@@ -28,6 +30,9 @@ EvalResult evaluate(const ForwardFn& forward, const Params& params, const Datase
     const double t = watch.seconds();
     expect_shape(logits, {count, net::kClasses}, "forward pass output");
     times.push_back(t);
+    if (all_logits) {
+      std::copy_n(logits.data(), logits.size(), all_logits->data() + int64_t{begin} * net::kClasses);
+    }
     r.seconds += t;
     const std::vector<int> predicted = predict(logits);
     for (int i = 0; i < count; ++i) r.correct += predicted[static_cast<size_t>(i)] == b.labels[static_cast<size_t>(i)];

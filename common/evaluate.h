@@ -32,6 +32,8 @@ struct EvalResult {
 };
 
 /// Classifies set in batches of `batch` (the last may be smaller) and times each call.
-EvalResult evaluate(const ForwardFn& forward, const Params& params, const Dataset& set, int batch);
+/// If `logits` is given it receives every image's logits, [N,10].
+EvalResult evaluate(const ForwardFn& forward, const Params& params, const Dataset& set, int batch,
+                    Tensor* logits = nullptr);
 
 }  // namespace mnist

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "common/cli.h"
+#include "common/idx.h"
 #include "common/network.h"
 #include "common/results.h"
 #include "common/safetensors.h"
@@ -18,7 +19,7 @@ int forward_stage_main(int argc, char** argv, const StageInfo& stage, const Forw
                  {Flag::data, Flag::weights, Flag::batch, Flag::seed, Flag::threads, Flag::limit,
                   Flag::json},
                  {{Flag::weights, "trained weights (safetensors); without it, random init from --seed"}},
-                 {}};
+                 {{"logits", "FILE", "also write every image's logits [N,10] as an IDX float32 file", ""}}};
     auto options = parse_cli(argc, argv, spec);
     if (!options) return 0;
     const Options& o = *options;
@@ -35,17 +36,28 @@ int forward_stage_main(int argc, char** argv, const StageInfo& stage, const Forw
       std::printf("  weights   random (glorot-uniform, seed %llu): expect chance accuracy, ~10%%\n",
                   static_cast<unsigned long long>(o.seed));
     }
-    std::printf("  data      %d test images from %s, batch %d, %d thread(s)\n", test.size(),
-                o.data_dir.c_str(), o.batch, thread_count());
+    const int threads = stage.threaded ? thread_count() : 1;
+    std::printf("  data      %d test images from %s, batch %d, %d thread%s\n", test.size(),
+                o.data_dir.c_str(), o.batch, threads,
+                stage.threaded ? "(s)" : " (this stage is single-threaded by design)");
     std::fflush(stdout);
 
-    const EvalResult r = evaluate(forward, params, test, o.batch);
+    const std::string logits_path = o.extra.at("logits");
+    Tensor logits;
+    const EvalResult r = evaluate(forward, params, test, o.batch, logits_path.empty() ? nullptr : &logits);
     const double gflops = r.images * net::kForwardFlops / r.seconds / 1e9;
     std::printf("  accuracy  %.2f%% (%d/%d)\n", 100.0 * r.accuracy(), r.correct, r.images);
     std::printf("  speed     %.0f images/s, %.2f GFLOP/s, %.3f s in forward passes\n",
                 r.images_per_second(), gflops, r.seconds);
     std::printf("  per batch %s\n", format_ms(r.batch_seconds).c_str());
 
+    if (!logits_path.empty()) {
+      IdxArray out;
+      out.type = IdxType::f32;
+      out.dims = logits.shape();
+      out.f32.assign(logits.values().begin(), logits.values().end());
+      write_idx(logits_path, out);
+    }
     if (o.json) {
       Results()
           .add("stage", stage.id)
@@ -56,7 +68,7 @@ int forward_stage_main(int argc, char** argv, const StageInfo& stage, const Forw
           .add("gflops", gflops)
           .add("seconds", r.seconds)
           .add("batch", o.batch)
-          .add("threads", thread_count())
+          .add("threads", threads)
           .add("batch_p50_ms", r.batch_seconds.p50 * 1e3)
           .add("batch_p90_ms", r.batch_seconds.p90 * 1e3)
           .add("batch_p99_ms", r.batch_seconds.p99 * 1e3)

@@ -13,9 +13,11 @@ struct StageInfo {
   std::string id;       ///< "01"
   std::string name;     ///< "naive loops"
   std::string summary;  ///< one line: what this stage does differently
+  bool threaded = true; ///< false for a stage that runs on one thread whatever --threads says
 };
 
-/// Parses the shared flags (--data --weights --batch --seed --threads --limit --json),
+/// Parses the shared flags (--data --weights --batch --seed --threads --limit --json, and
+/// --logits FILE to save every logit as IDX float32),
 /// loads the test set and the weights (or initialises from --seed, warning that accuracy
 /// will be chance), evaluates `forward`, and prints accuracy, images/s, GFLOP/s and the
 /// per-batch p50/p90/p99. `extra_lines` are printed in the header (e.g. the SIMD path).

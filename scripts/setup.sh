@@ -6,7 +6,7 @@ set -euo pipefail
 # Libraries are checked by Debian package; tools by command, since they may come from
 # elsewhere (Node's own npm, a newer CMake).
 libs=(zlib1g-dev libgtest-dev libbenchmark-dev libopenblas-dev)
-declare -A tools=([cmake]=cmake [g++]=g++ [make]=make [npm]=npm [sha256sum]=coreutils)
+declare -A tools=([cmake]=cmake [g++]=g++ [make]=make [npm]=npm [python3]=python3 [sha256sum]=coreutils)
 missing=()
 for p in "${libs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -4,6 +4,6 @@
 
 int main(int argc, char** argv) {
   return mnist::forward_stage_main(
-      argc, argv, {"01", "naive loops", "every layer written straight from its definition"},
+      argc, argv, {"01", "naive loops", "every layer written straight from its definition", false},
       stage01::forward);
 }

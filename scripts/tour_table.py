@@ -1,0 +1,57 @@
+#!/usr/bin/env python3
+"""Reads the tour's per-stage JSON files and prints one table (also written as Markdown
+and JSON beside them). Speed-ups compare inference images/s with the previous forward
+stage and with stage 01."""
+import json
+import pathlib
+import sys
+
+out = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "build/tour")
+rows = []
+for path in sorted(out.glob("[0-9][0-9]*.json")):
+    if path.name.startswith("summary"):
+        continue
+    rows.append(json.loads(path.read_text()))
+
+def fmt(v, spec):
+    return "-" if v is None else format(v, spec)
+
+table = []
+first = prev = None
+for r in rows:
+    infer = r.get("images_per_second")
+    train = r.get("train_images_per_second")
+    acc = r.get("accuracy")
+    vs_prev = vs_01 = None
+    if infer and r.get("kind", "forward") == "forward" and r["stage"] != "00":
+        if prev:
+            vs_prev = infer / prev
+        if first:
+            vs_01 = infer / first
+        if r["stage"] == "01":
+            first = infer
+        prev = infer
+    note = r.get("note", "")
+    if r["stage"] == "01" and r.get("images", 0) < 10000:
+        note = (note + " " if note else "") + f"on the first {r['images']} test images"
+    table.append({
+        "stage": r["stage"], "what": r.get("name", ""),
+        "accuracy": acc, "inference_images_per_s": infer,
+        "training_images_per_s": train, "speedup_vs_previous": vs_prev,
+        "speedup_vs_01": vs_01, "note": note,
+    })
+
+lines = ["| stage | what | test accuracy | inference images/s | training images/s | vs previous | vs stage 01 | note |",
+         "|---|---|---|---|---|---|---|---|"]
+for t in table:
+    lines.append("| {} | {} | {} | {} | {} | {} | {} | {} |".format(
+        t["stage"], t["what"],
+        fmt(t["accuracy"] and 100 * t["accuracy"], ".2f") + ("%" if t["accuracy"] else ""),
+        fmt(t["inference_images_per_s"], ",.0f"), fmt(t["training_images_per_s"], ",.0f"),
+        fmt(t["speedup_vs_previous"], ".1f") + ("x" if t["speedup_vs_previous"] else ""),
+        fmt(t["speedup_vs_01"], ".1f") + ("x" if t["speedup_vs_01"] else ""), t["note"]))
+text = "\n".join(lines)
+print(text)
+(out / "summary.md").write_text(text + "\n")
+(out / "summary.json").write_text(json.dumps(table, indent=2) + "\n")
+print(f"\n(written to {out}/summary.md and summary.json)")
