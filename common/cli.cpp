@@ -53,7 +53,7 @@ T parse_number(const std::string& flag, const std::string& text, T lo, T hi) {
   if (ec != std::errc() || ptr != end || text.empty()) {
     throw UsageError("--" + flag + ": '" + text + "' is not a number");
   }
-  if (value < lo || value > hi) {
+  if (!(value >= lo && value <= hi)) {  // written so that NaN fails it too
     throw UsageError("--" + flag + ": " + text + " is out of range (" + std::to_string(lo) +
                      " to " + std::to_string(hi) + ")");
   }

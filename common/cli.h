@@ -20,7 +20,7 @@ enum class Flag { data, weights, epochs, batch, seed, threads, limit, lr, json, 
 struct ExtraFlag {
   std::string name;           ///< without the dashes, e.g. "rung"
   std::string value_name;     ///< e.g. "N"; empty for a switch that takes no value
-  std::string help;
+  std::string help;           ///< one line for --help
   std::string default_value;  ///< used when the flag is absent ("" for switches: off)
 };
 

@@ -23,11 +23,13 @@ std::vector<int> predict(const Tensor& logits);
 
 /// What evaluate() measured.
 struct EvalResult {
-  int images = 0;
-  int correct = 0;
+  int images = 0;             ///< images classified
+  int correct = 0;            ///< of which the prediction matched the label
   double seconds = 0;         ///< wall time of all forward calls
   Percentiles batch_seconds;  ///< distribution of one batch's forward time
+  /// Fraction of images classified correctly.
   double accuracy() const { return images ? static_cast<double>(correct) / images : 0; }
+  /// Images through the forward pass per second of forward time.
   double images_per_second() const { return seconds > 0 ? images / seconds : 0; }
 };
 

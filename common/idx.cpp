@@ -117,6 +117,12 @@ IdxArray read_idx(const fs::path& path) {
     }
   }
 
+  uint8_t extra = 0;
+  if (read_some(f.get(), path, &extra, 1) != 0) {
+    fail(path, "trailing data: the file holds more than the " + std::to_string(count) +
+                   " elements its header claims");
+  }
+
   if (array.type == IdxType::u8) {
     array.u8 = std::move(payload);
   } else {
@@ -143,7 +149,7 @@ void write_idx(const fs::path& path, const IdxArray& array) {
     p += 4;
   }
   if (is_u8) {
-    std::memcpy(p, array.u8.data(), n);
+    if (n > 0) std::memcpy(p, array.u8.data(), n);  // an empty vector's data() may be null
   } else {
     for (size_t i = 0; i < n; ++i) put_big_endian_u32(p + 4 * i, std::bit_cast<uint32_t>(array.f32[i]));
   }

@@ -20,8 +20,8 @@ enum class IdxType : uint8_t {
 
 /// The contents of an IDX file, elements converted to host byte order.
 struct IdxArray {
-  IdxType type = IdxType::u8;
-  std::vector<int> dims;
+  IdxType type = IdxType::u8;  ///< element type
+  std::vector<int> dims;       ///< dimensions, outermost first
   std::vector<uint8_t> u8;  ///< elements when type == u8
   std::vector<float> f32;   ///< elements when type == f32
 
@@ -32,8 +32,8 @@ struct IdxArray {
 /// Reads an IDX file; a name ending in .gz (or any gzip file) is decompressed on the fly.
 ///
 /// Throws std::runtime_error naming the file for: a missing or unreadable file, an empty
-/// file, a truncated header, a wrong magic, an unsupported element type, or fewer elements
-/// than the header claims. The payload is read in bounded chunks, so a header that lies
+/// file, a truncated header, a wrong magic, an unsupported element type, or fewer or more
+/// elements than the header claims. The payload is read in bounded chunks, so a header that lies
 /// about its size fails at the end of the real data instead of allocating what it claims.
 IdxArray read_idx(const std::filesystem::path& path);
 

@@ -46,6 +46,7 @@ Dataset load_mnist_files(const fs::path& images_path, const fs::path& labels_pat
     fail(labels_path, "not an MNIST label file (want unsigned bytes of rank 1)");
   }
   const int n = images.dims[0];
+  if (n == 0) fail(images_path, "holds no images");
   if (labels.dims[0] != n) {
     fail(labels_path, "holds " + std::to_string(labels.dims[0]) + " labels but " +
                           images_path.string() + " holds " + std::to_string(n) + " images");

@@ -19,6 +19,7 @@ enum class Split { train, test };
 struct Dataset {
   Tensor images;             ///< [N,1,28,28], pixel / 255
   std::vector<int> labels;   ///< N labels in 0..9
+  /// Number of examples.
   int size() const { return static_cast<int>(labels.size()); }
 };
 
@@ -29,8 +30,9 @@ std::filesystem::path find_mnist_file(const std::filesystem::path& dir, const st
 /// Loads the train or test split from dir (raw or .gz files alike).
 ///
 /// Checks everything a wrong file could get wrong and names the file: element type, rank,
-/// 28x28 images, labels in 0..9, and that images and labels agree in count. `limit` > 0
-/// keeps only the first `limit` examples; a limit above the set's size is an error.
+/// 28x28 images, labels in 0..9, at least one image, and that images and labels agree in
+/// count. `limit` > 0 keeps only the first `limit` examples; a limit above the set's size
+/// is an error.
 Dataset load_mnist(const std::filesystem::path& dir, Split split, int limit = 0);
 
 /// Builds a Dataset from an image and a label file (what load_mnist does for one split).
@@ -42,8 +44,8 @@ std::vector<int> shuffled_indices(int n, uint64_t seed);
 
 /// One mini-batch: images [B,1,28,28] and their labels.
 struct Batch {
-  Tensor images;
-  std::vector<int> labels;
+  Tensor images;            ///< [B,1,28,28]
+  std::vector<int> labels;  ///< B labels in 0..9
 };
 
 /// Copies examples order[begin .. begin+count) of set into a batch.

@@ -25,11 +25,12 @@ struct Params {
   /// One entry of list(): the PyTorch name and the tensor it names.
   template <typename T>
   struct Named {
-    std::string_view name;
-    T* tensor;
+    std::string_view name;  ///< e.g. "conv1.weight"
+    T* tensor;              ///< the tensor of that name
   };
   /// The six tensors in a fixed order, with their names; for saving, loading and optimisers.
   std::array<Named<Tensor>, 6> list();
+  /// The same, read-only.
   std::array<Named<const Tensor>, 6> list() const;
 
   /// A deep copy.

@@ -12,7 +12,9 @@ namespace mnist {
 /// Ordered key/value pairs; numbers stay numbers in the JSON.
 class Results {
  public:
+  /// Appends a number (NaN and infinity become JSON null); returns *this for chaining.
   Results& add(const std::string& key, double value);
+  /// Appends a string; returns *this for chaining.
   Results& add(const std::string& key, const std::string& value);
   /// The record as one JSON object.
   std::string json() const;

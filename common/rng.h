@@ -15,6 +15,7 @@ namespace mnist {
 /// xoshiro256** seeded through splitmix64 (Blackman and Vigna).
 class Rng {
  public:
+  /// A generator whose whole sequence is fixed by seed.
   explicit Rng(uint64_t seed);
 
   /// 64 uniformly random bits.

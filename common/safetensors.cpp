@@ -230,7 +230,17 @@ std::map<std::string, Tensor> load_safetensors(const fs::path& path) {
     if (e.end < e.begin || e.end > data_size) {
       fail(path, "tensor '" + name + "' has data_offsets outside the data (file cut short?)");
     }
-    const uint64_t want = static_cast<uint64_t>(element_count(e.shape)) * sizeof(float);
+    // Multiply the shape out against the bytes there are, so that a lying shape can
+    // neither overflow the count nor make us allocate for it.
+    uint64_t count = std::count(e.shape.begin(), e.shape.end(), 0) ? 0 : 1;
+    for (int d : e.shape) {
+      if (count != 0 && count > data_size / sizeof(float) / static_cast<uint64_t>(d)) {
+        fail(path, "tensor '" + name + "' has shape " + to_string(e.shape) +
+                       ", more than the file's " + std::to_string(data_size) + " bytes of data");
+      }
+      count *= static_cast<uint64_t>(d);
+    }
+    const uint64_t want = count * sizeof(float);
     if (e.end - e.begin != want) {
       fail(path, "tensor '" + name + "' has " + std::to_string(e.end - e.begin) +
                      " bytes, its shape " + to_string(e.shape) + " needs " + std::to_string(want));

@@ -18,8 +18,8 @@ namespace mnist {
 
 /// A tensor to save, under its name.
 struct NamedTensorRef {
-  std::string name;
-  const Tensor* tensor;
+  std::string name;      ///< the name in the file, e.g. "fc.bias"
+  const Tensor* tensor;  ///< the data to write
 };
 
 /// Writes tensors as a safetensors file, atomically (temporary file, then rename).
@@ -29,7 +29,7 @@ void save_safetensors(const std::filesystem::path& path, std::span<const NamedTe
 ///
 /// Refuses, naming the file and the tensor: a file cut short, a header that is not valid
 /// JSON or lies about offsets (outside the data, overlapping, or not matching the shape),
-/// a dtype other than F32, and any NaN or infinite value.
+/// a shape larger than the data, a dtype other than F32, and any NaN or infinite value.
 std::map<std::string, Tensor> load_safetensors(const std::filesystem::path& path);
 
 /// Saves the network's parameters under their PyTorch names.

@@ -35,28 +35,37 @@ class Tensor {
   /// A zero-filled tensor, written as Tensor({128, 1, 28, 28}).
   Tensor(std::initializer_list<int> shape) : Tensor(Shape(shape)) {}
 
-  Tensor(Tensor&&) noexcept = default;
-  Tensor& operator=(Tensor&&) noexcept = default;
+  Tensor(Tensor&&) noexcept = default;             ///< Moves take the storage: no copy.
+  Tensor& operator=(Tensor&&) noexcept = default;  ///< Moves take the storage: no copy.
   Tensor(const Tensor&) = delete;  ///< Copies are explicit: use clone().
   Tensor& operator=(const Tensor&) = delete;
 
   /// A deep copy.
   Tensor clone() const;
 
+  /// The dimensions, outermost first.
   const Shape& shape() const { return shape_; }
   /// Size of dimension i (negative i counts from the end, as in Python).
   int dim(int i) const;
+  /// Number of dimensions (4 for NCHW).
   int rank() const { return static_cast<int>(shape_.size()); }
+  /// Number of elements.
   int64_t size() const { return size_; }
+  /// Whether the tensor holds no elements.
   bool empty() const { return size_ == 0; }
 
+  /// The first element; the rest follow contiguously in row-major order.
   float* data() { return data_.get(); }
+  /// The first element, read-only.
   const float* data() const { return data_.get(); }
+  /// Every element, as a span (for range-for loops).
   std::span<float> values() { return {data_.get(), static_cast<size_t>(size_)}; }
+  /// Every element, read-only.
   std::span<const float> values() const { return {data_.get(), static_cast<size_t>(size_)}; }
 
   /// Flat element i.
   float& operator[](int64_t i) { return data_.get()[checked_flat(i)]; }
+  /// Flat element i, read-only.
   float operator[](int64_t i) const { return data_.get()[checked_flat(i)]; }
 
   /// Element at a multi-index, e.g. t(n, c, y, x) for an NCHW tensor.
@@ -64,6 +73,7 @@ class Tensor {
   float& operator()(Index... index) {
     return data_.get()[offset({static_cast<int>(index)...})];
   }
+  /// Element at a multi-index, read-only.
   template <typename... Index>
   float operator()(Index... index) const {
     return data_.get()[offset({static_cast<int>(index)...})];

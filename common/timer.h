@@ -13,6 +13,7 @@ namespace mnist {
 class Stopwatch {
  public:
   Stopwatch() : start_(Clock::now()) {}
+  /// Starts measuring again from now.
   void restart() { start_ = Clock::now(); }
   /// Seconds since start.
   double seconds() const { return std::chrono::duration<double>(Clock::now() - start_).count(); }
@@ -24,8 +25,12 @@ class Stopwatch {
 
 /// The shape of a distribution of timings, the way a benchmark report gives it.
 struct Percentiles {
-  double min = 0, p50 = 0, p90 = 0, p99 = 0, max = 0;
-  int count = 0;
+  double min = 0;  ///< fastest sample
+  double p50 = 0;  ///< median: half the samples are faster
+  double p90 = 0;  ///< 90% of the samples are faster
+  double p99 = 0;  ///< 99% are faster: the tail a user notices
+  double max = 0;  ///< slowest sample
+  int count = 0;   ///< number of samples
 };
 
 /// Value at fraction q (0..1) of the sorted samples, interpolating linearly between ranks.

@@ -254,11 +254,12 @@ def main():
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--limit", type=int, default=0)
-    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--threads", type=int, default=0, help="default: every core")
     p.add_argument("--json")
     args = p.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    # Every core, as the C++ stages use: some builds default to one thread per physical core
+    # (Debian's 1.13 picks 1 of this machine's 2), which would make the comparison unfair.
+    torch.set_num_threads(args.threads or os.cpu_count())
     if args.mode in ("eval", "compare") and not args.weights:
         sys.exit("error: --weights FILE is needed")
     if args.mode == "compare" and not args.logits:

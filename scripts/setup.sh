@@ -3,9 +3,9 @@
 # as root, otherwise prints the one command to run. Other Linux machines: see README.md.
 set -euo pipefail
 
-# Libraries are checked by Debian package; tools by command, since they may come from
-# elsewhere (Node's own npm, a newer CMake).
-libs=(zlib1g-dev libgtest-dev libbenchmark-dev libopenblas-dev)
+# Libraries (and doxygen + MathJax, which the docs test needs) are checked by Debian
+# package; tools by command, since they may come from elsewhere (Node's npm, a newer CMake).
+libs=(zlib1g-dev libgtest-dev libbenchmark-dev libopenblas-dev doxygen libjs-mathjax)
 declare -A tools=([cmake]=cmake [g++]=g++ [make]=make [npm]=npm [python3]=python3 [sha256sum]=coreutils)
 missing=()
 for p in "${libs[@]}"; do

@@ -26,7 +26,7 @@ struct StageBenchSpec {
   ForwardFn forward;   ///< the whole network
   LayerFn conv;        ///< conv + bias (the stage's own; ReLU not included)
   LayerFn dense;       ///< dense + bias
-  int batch = 128;
+  int batch = 128;     ///< images per forward call
   bool test_set = true;  ///< also time the 10,000-image test set (needs `make data`)
 };
 

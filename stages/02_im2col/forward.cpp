@@ -1,0 +1,19 @@
+#include "02_im2col/forward.h"
+
+#include "01_naive_loops/layers.h"
+#include "02_im2col/layers.h"
+
+namespace stage02 {
+
+mnist::Tensor forward(const mnist::Params& p, const mnist::Tensor& images) {
+  // Only conv2d and dense are new; the cheap layers are stage 01's.
+  using stage01::flatten, stage01::maxpool2x2, stage01::relu;
+  Tensor x = relu(conv2d(images, p.conv1_weight, p.conv1_bias));  // [N,32,26,26]
+  x = maxpool2x2(x);                                              // [N,32,13,13]
+  x = relu(conv2d(x, p.conv2_weight, p.conv2_bias));              // [N,64,11,11]
+  x = maxpool2x2(x);                                              // [N,64,5,5]
+  x = flatten(std::move(x));                                      // [N,1600]
+  return dense(x, p.fc_weight, p.fc_bias);                        // [N,10]
+}
+
+}  // namespace stage02

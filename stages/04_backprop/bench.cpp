@@ -1,0 +1,176 @@
+// Google Benchmark for stage 04: one training step at batch 128, whole and in parts, and
+// every layer's forward and backward on its own, so the time can be traced to a layer.
+#include <benchmark/benchmark.h>
+
+#include "03_blocked_simd/layers.h"
+#include "04_backprop/adam.h"
+#include "04_backprop/heap.h"
+#include "04_backprop/layers_backward.h"
+#include "04_backprop/train_step.h"
+#include "common/bench/stage_benchmarks.h"
+#include "common/network.h"
+#include "common/rng.h"
+
+namespace {
+
+using mnist::Tensor;
+using namespace mnist::net;
+constexpr int kBatch = 128;
+
+/// One batch's worth of everything: parameters, images in [0,1), labels, a dropout mask,
+/// and the forward cache and intermediate gradients of one step, for the layer benchmarks.
+struct Step {
+  mnist::Params params = mnist::init_params(1);
+  Tensor images{kBatch, 1, kImageSize, kImageSize};
+  std::vector<int> labels;
+  Tensor mask;
+  stage04::ForwardCache cache;
+  mnist::Params grads = mnist::zero_params();
+  Tensor dlogits, dfeatures, dconv2, dpool1, dconv1;
+
+  Step() {
+    mnist::Rng rng(5);
+    for (float& v : images.values()) v = rng.uniform();
+    for (int n = 0; n < kBatch; ++n) labels.push_back(static_cast<int>(rng.below(kClasses)));
+    mask = stage04::make_dropout_mask(kBatch, rng);
+    cache = stage04::forward_pass(params, images, mask);
+    // The intermediate gradients, as backward_pass computes them.
+    stage04::softmax_cross_entropy(cache.logits, labels, dlogits);
+    stage04::dense_backward(cache.features, params.fc_weight, dlogits, grads.fc_weight,
+                            grads.fc_bias, &dfeatures);
+    stage04::apply_mask(dfeatures, mask);
+    dconv2 = stage04::relu_maxpool2x2_backward_channel_major(cache.conv2_out, pool2_grad());
+    stage04::conv2d_backward_channel_major(cache.pool1_out, params.conv2_weight, dconv2,
+                                           grads.conv2_weight, grads.conv2_bias, &dpool1);
+    dconv1 = stage04::relu_maxpool2x2_backward_channel_major(cache.conv1_out, dpool1);
+  }
+
+  /// d(pool2 output) [N,64,5,5]: dfeatures under its unflattened shape.
+  Tensor pool2_grad() const {
+    return dfeatures.clone().reshaped({kBatch, kConv2Channels, kPool2Size, kPool2Size});
+  }
+};
+
+Step& step() {
+  static Step s;  // built on first use, so --benchmark_list_tests stays instant
+  return s;
+}
+
+/// Registers a benchmark of fn(), which does `flops` of arithmetic on one batch of 128.
+template <typename Fn>
+void add(const char* name, double flops, Fn fn) {
+  benchmark::RegisterBenchmark(name,
+                               [=](benchmark::State& state) {
+                                 step();
+                                 for (auto _ : state) fn();
+                                 mnist::bench::set_rate_counters(state, flops, kBatch);
+                               })
+      ->Unit(benchmark::kMillisecond)
+      ->UseRealTime();
+}
+
+void register_benchmarks() {
+  const double B = kBatch;
+  const double forward = kForwardFlops * B, train = kTrainFlops * B;
+
+  // The whole step, and its three parts.
+  add("stage04.train_step", train, [] {
+    Step& s = step();
+    static mnist::Params params = s.params.clone();  // leave the shared weights alone
+    static stage04::Adam adam;
+    benchmark::DoNotOptimize(
+        stage04::loss_and_gradients(params, s.images, s.labels, s.mask, s.grads));
+    adam.step(params, s.grads);
+  });
+  add("stage04.step.forward", forward, [] {
+    Step& s = step();
+    stage04::ForwardCache c = stage04::forward_pass(s.params, s.images, s.mask);
+    benchmark::DoNotOptimize(c.logits.data());
+  });
+  add("stage04.step.backward", train - forward, [] {
+    Step& s = step();
+    benchmark::DoNotOptimize(
+        stage04::backward_pass(s.params, s.images, s.cache, s.labels, s.mask, s.grads));
+  });
+  add("stage04.step.optimiser", 0, [] {
+    Step& s = step();
+    static mnist::Params params = s.params.clone();
+    static stage04::Adam adam;
+    adam.step(params, s.grads);
+  });
+
+  // Forward, layer by layer: stage 03's layers, as forward_pass calls them.
+  add("stage04.forward.conv1", 2.0 * kConv1Macs * B, [] {
+    Step& s = step();
+    Tensor t = stage03::conv2d_channel_major(s.images, s.params.conv1_weight, s.params.conv1_bias);
+    benchmark::DoNotOptimize(t.data());
+  });
+  add("stage04.forward.relu_pool1", 0, [] {
+    Tensor t = stage03::relu_maxpool2x2_channel_major(step().cache.conv1_out);
+    benchmark::DoNotOptimize(t.data());
+  });
+  add("stage04.forward.conv2", 2.0 * kConv2Macs * B, [] {
+    Step& s = step();
+    Tensor t = stage03::conv2d_channel_major(s.cache.pool1_out, s.params.conv2_weight,
+                                             s.params.conv2_bias);
+    benchmark::DoNotOptimize(t.data());
+  });
+  add("stage04.forward.relu_pool2", 0, [] {
+    Tensor t = stage03::relu_maxpool2x2_channel_major(step().cache.conv2_out);
+    benchmark::DoNotOptimize(t.data());
+  });
+  add("stage04.forward.dense", 2.0 * kDenseMacs * B, [] {
+    Step& s = step();
+    Tensor t = stage03::dense(s.cache.features, s.params.fc_weight, s.params.fc_bias);
+    benchmark::DoNotOptimize(t.data());
+  });
+
+  // Backward, layer by layer, in the order backward_pass runs them.
+  add("stage04.backward.softmax_ce", 0, [] {
+    Step& s = step();
+    Tensor d;
+    benchmark::DoNotOptimize(stage04::softmax_cross_entropy(s.cache.logits, s.labels, d));
+  });
+  add("stage04.backward.dense", 4.0 * kDenseMacs * B, [] {
+    Step& s = step();
+    Tensor dw, db, din;
+    stage04::dense_backward(s.cache.features, s.params.fc_weight, s.dlogits, dw, db, &din);
+    benchmark::DoNotOptimize(din.data());
+  });
+  add("stage04.backward.relu_pool2", 0, [] {
+    Step& s = step();
+    Tensor d = stage04::relu_maxpool2x2_backward_channel_major(s.cache.conv2_out, s.pool2_grad());
+    benchmark::DoNotOptimize(d.data());
+  });
+  add("stage04.backward.conv2", 4.0 * kConv2Macs * B, [] {
+    Step& s = step();
+    Tensor dw, db, din;
+    stage04::conv2d_backward_channel_major(s.cache.pool1_out, s.params.conv2_weight, s.dconv2, dw,
+                                           db, &din);
+    benchmark::DoNotOptimize(din.data());
+  });
+  add("stage04.backward.relu_pool1", 0, [] {
+    Step& s = step();
+    Tensor d = stage04::relu_maxpool2x2_backward_channel_major(s.cache.conv1_out, s.dpool1);
+    benchmark::DoNotOptimize(d.data());
+  });
+  add("stage04.backward.conv1", 2.0 * kConv1Macs * B, [] {
+    Step& s = step();
+    Tensor dw, db;
+    stage04::conv2d_backward_channel_major(s.images, s.params.conv1_weight, s.dconv1, dw, db,
+                                           nullptr);
+    benchmark::DoNotOptimize(dw.data());
+  });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  stage04::keep_freed_memory();  // as the training binary does
+  register_benchmarks();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -1,0 +1,49 @@
+/// \file
+/// \brief One training step's arithmetic: forward with dropout, loss, and every gradient.
+#pragma once
+
+#include <span>
+
+#include "common/params.h"
+#include "common/rng.h"
+#include "common/tensor.h"
+
+namespace stage04 {
+
+/// Inverted-dropout mask [N,1600]: each element 0 (dropped, probability 0.5) or 2 (= 1/(1-p)).
+///
+/// Scaling the kept features by 1/(1-p) while training keeps their expected value, so at
+/// inference dropout is simply left out. One draw of rng per element, in row-major order.
+mnist::Tensor make_dropout_mask(int batch, mnist::Rng& rng);
+
+/// What the backward pass needs from the forward pass of one batch.
+struct ForwardCache {
+  mnist::Tensor conv1_out;  ///< [32,N,26,26] channel-major, before ReLU: ReLU/pool backward
+  mnist::Tensor pool1_out;  ///< [N,32,13,13]: conv2's input, for conv2's weight gradient
+  mnist::Tensor conv2_out;  ///< [64,N,11,11] channel-major, before ReLU
+  mnist::Tensor features;   ///< [N,1600] flattened pool2 output after dropout: dense's input
+  mnist::Tensor logits;     ///< [N,10]
+};
+
+/// The training forward pass on stage 03's layers, keeping what backward_pass needs.
+/// features are multiplied by mask [N,1600]; an empty mask means no dropout.
+ForwardCache forward_pass(const mnist::Params& params, const mnist::Tensor& images,
+                          const mnist::Tensor& mask);
+
+/// The mean softmax cross-entropy of cache.logits against labels, and its gradient with
+/// respect to every parameter, layer by layer from the loss back to conv1 (the chain
+/// rule). Overwrites grads, giving its tensors params' shapes if they differ. Returns the
+/// mean loss.
+float backward_pass(const mnist::Params& params, const mnist::Tensor& images,
+                    const ForwardCache& cache, std::span<const int> labels,
+                    const mnist::Tensor& mask, mnist::Params& grads);
+
+/// One batch: forward (flattened features multiplied by `mask`; an empty Tensor means no
+/// dropout), mean softmax cross-entropy over the batch, full backward. Overwrites `grads`
+/// (same shapes as params) with d(mean loss)/d(param). Returns the mean loss; if `logits`
+/// is not null it receives the logits [N,10].
+float loss_and_gradients(const mnist::Params& params, const mnist::Tensor& images,
+                         std::span<const int> labels, const mnist::Tensor& mask,
+                         mnist::Params& grads, mnist::Tensor* logits = nullptr);
+
+}  // namespace stage04

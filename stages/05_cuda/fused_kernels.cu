@@ -1,0 +1,467 @@
+// Rung 3 kernels: fused layers, one image per block with its data in shared memory, and one
+// pass for the gradient sums and Adam.
+#include "05_cuda/fused_kernels.h"
+
+#include <cfloat>
+
+#include "05_cuda/adam_update.cuh"
+#include "05_cuda/cuda_check.h"
+#include "05_cuda/device_random.h"
+#include "05_cuda/param_layout.h"
+#include "05_cuda/sizes.h"
+
+namespace stage05::fused {
+
+namespace {
+
+using namespace sizes;
+constexpr int K3 = kKernel;
+constexpr int kPool1Windows = kPool1Size * kPool1Size;  // 169 windows per conv1 channel
+constexpr int kPool2Windows = kPool2Size * kPool2Size;  // 25 windows per conv2 channel
+constexpr int kConv2Fan = kConv1Channels * kTaps;       // 288 weights per conv2 filter
+
+__device__ int global_index() {
+  return blockIdx.x * blockDim.x + threadIdx.x;
+}
+
+// Adds v across the 32 threads of a warp; lane 0 ends with the total.
+__device__ float warp_sum(float v) {
+  for (int offset = 16; offset > 0; offset /= 2) v += __shfl_down_sync(0xffffffffu, v, offset);
+  return v;
+}
+
+// ---- prepare_batch: one block per image of the batch --------------------------------------
+
+constexpr int kPrepareThreads = 256;
+static_assert(kImage % 4 == 0, "images are copied as float4");
+
+__global__ void __launch_bounds__(kPrepareThreads)
+    prepare_batch_kernel(BatchSource source, const StepClock* clock, bool dropout, float* images,
+                         int* labels, float* mask) {
+  const int row = blockIdx.x;
+  const int64_t step = clock->step + source.step_offset;
+  __shared__ int src;
+  if (threadIdx.x == 0) {  // the shuffle: which image of the set is this row of the batch
+    const ShufflePermutation order = ShufflePermutation::make(
+        source.set_size, derive_key(source.seed, 2, step / source.steps_per_epoch));
+    src = static_cast<int>(order(source.begin + row));
+    labels[row] = source.set_labels[src];
+  }
+  __syncthreads();
+  // The copy, 16 bytes per thread per load (an image is 3,136 bytes: 196 float4s).
+  const float4* from = reinterpret_cast<const float4*>(source.set_images + int64_t{src} * kImage);
+  float4* to = reinterpret_cast<float4*>(images + int64_t{row} * kImage);
+  for (int i = threadIdx.x; i < kImage / 4; i += kPrepareThreads) to[i] = from[i];
+  if (!dropout) return;
+  for (int i = threadIdx.x; i < kFlat; i += kPrepareThreads) {
+    const int64_t e = int64_t{row} * kFlat + i;
+    mask[e] = dropout_keeps(source.seed, step, e) ? 2.0f : 0.0f;
+  }
+}
+
+// ---- conv1 + ReLU + pool: one image per block ---------------------------------------------
+
+constexpr int kConv1PerThread = 8;  // channels per thread: the 4x4 patch is loaded once for 8
+constexpr int kConv1Threads = kPool1Windows * (kConv1Channels / kConv1PerThread);  // 676
+
+__global__ void __launch_bounds__(kConv1Threads)
+    conv1_relu_pool_kernel(const float* images, const float* w, const float* b, float* pooled,
+                           uint8_t* argmax) {
+  __shared__ float x[kImage];
+  __shared__ float wk[kConv1Channels * kTaps];
+  __shared__ float bias[kConv1Channels];
+  const int img = blockIdx.x, t = threadIdx.x;
+  for (int i = t; i < kImage; i += kConv1Threads) x[i] = images[int64_t{img} * kImage + i];
+  for (int i = t; i < kConv1Channels * kTaps; i += kConv1Threads) wk[i] = w[i];
+  if (t < kConv1Channels) bias[t] = b[t];
+  __syncthreads();
+
+  const int window = t % kPool1Windows, first = t / kPool1Windows * kConv1PerThread;
+  const int py = window / kPool1Size, px = window % kPool1Size;
+  float patch[4][4];  // the pixels under the window's four 3x3 convolutions
+#pragma unroll
+  for (int r = 0; r < 4; ++r)
+#pragma unroll
+    for (int s = 0; s < 4; ++s) patch[r][s] = x[(2 * py + r) * kImageSize + 2 * px + s];
+#pragma unroll
+  for (int cc = 0; cc < kConv1PerThread; ++cc) {
+    const int c = first + cc;
+    float best = 0;
+    int winner = 0;
+#pragma unroll
+    for (int corner = 0; corner < 4; ++corner) {
+      float v = bias[c];
+#pragma unroll
+      for (int ky = 0; ky < K3; ++ky)
+#pragma unroll
+        for (int kx = 0; kx < K3; ++kx)
+          v += patch[corner / 2 + ky][corner % 2 + kx] * wk[c * kTaps + ky * K3 + kx];
+      if (corner == 0 || v > best) {  // strictly greater: the first maximum wins a tie
+        best = v;
+        winner = corner;
+      }
+    }
+    const int at = img * kPool1Out + c * kPool1Windows + window;
+    pooled[at] = fmaxf(best, 0.0f);  // max(relu(a), relu(b)) = relu(max(a, b))
+    argmax[at] = static_cast<uint8_t>(winner);
+  }
+}
+
+// ---- conv2 + ReLU + pool: one image and half the filters per block ------------------------
+
+constexpr int kConv2Split = 2;                                    // blocks per image
+constexpr int kConv2BlockFilters = kConv2Channels / kConv2Split;  // 32 filters per block
+constexpr int kConv2PerThread = 4;                                // filters per thread
+constexpr int kConv2Threads = kPool2Windows * kConv2BlockFilters / kConv2PerThread;  // 200
+// Transposed weights [c*9+tap][filter], rows padded to 36 floats: 16-byte aligned for the
+// float4 loads, and the transposing stores spread over more banks.
+constexpr int kWeightStride = kConv2BlockFilters + 4;
+constexpr size_t kConv2Smem =
+    sizeof(float) * (kPool1Out + kConv2Fan * kWeightStride + kConv2BlockFilters);
+
+__global__ void __launch_bounds__(kConv2Threads)
+    conv2_relu_pool_kernel(const float* pool1, const float* w, const float* b, float* pooled,
+                           uint8_t* argmax) {
+  extern __shared__ __align__(16) float smem[];
+  float* in = smem;            // [32,13,13] this image's pool1 output
+  float* wt = in + kPool1Out;  // [288][36] the block's filters, filter fastest
+  float* bias = wt + kConv2Fan * kWeightStride;
+  const int img = blockIdx.x, o0 = blockIdx.y * kConv2BlockFilters, t = threadIdx.x;
+  const float4* from = reinterpret_cast<const float4*>(pool1 + int64_t{img} * kPool1Out);
+  for (int i = t; i < kPool1Out / 4; i += kConv2Threads) reinterpret_cast<float4*>(in)[i] = from[i];
+  for (int e = t; e < kConv2BlockFilters * kConv2Fan; e += kConv2Threads) {
+    const int f = e / kConv2Fan, k = e % kConv2Fan;  // coalesced reads of w[o0 + f][k]
+    wt[k * kWeightStride + f] = w[(o0 + f) * kConv2Fan + k];
+  }
+  if (t < kConv2BlockFilters) bias[t] = b[o0 + t];
+  __syncthreads();
+
+  // Each thread: one pooling window (4 conv outputs) x 4 filters = 16 sums in registers.
+  // Per input channel it loads the 4x4 patch once and each tap's 4 weights as one float4.
+  const int window = t % kPool2Windows, f0 = t / kPool2Windows * kConv2PerThread;
+  const int py = window / kPool2Size, px = window % kPool2Size;
+  float acc[4][kConv2PerThread] = {};
+  for (int c = 0; c < kConv1Channels; ++c) {
+    const float* p = in + c * kPool1Windows + 2 * py * kPool1Size + 2 * px;
+    float patch[4][4];
+#pragma unroll
+    for (int r = 0; r < 4; ++r)
+#pragma unroll
+      for (int s = 0; s < 4; ++s) patch[r][s] = p[r * kPool1Size + s];
+#pragma unroll
+    for (int tap = 0; tap < kTaps; ++tap) {
+      const float4 wv =
+          *reinterpret_cast<const float4*>(&wt[(c * kTaps + tap) * kWeightStride + f0]);
+      const int ky = tap / K3, kx = tap % K3;
+#pragma unroll
+      for (int corner = 0; corner < 4; ++corner) {
+        const float v = patch[corner / 2 + ky][corner % 2 + kx];
+        acc[corner][0] += v * wv.x;
+        acc[corner][1] += v * wv.y;
+        acc[corner][2] += v * wv.z;
+        acc[corner][3] += v * wv.w;
+      }
+    }
+  }
+#pragma unroll
+  for (int f = 0; f < kConv2PerThread; ++f) {
+    float best = acc[0][f] + bias[f0 + f];
+    int winner = 0;
+#pragma unroll
+    for (int corner = 1; corner < 4; ++corner) {
+      const float v = acc[corner][f] + bias[f0 + f];
+      if (v > best) {
+        best = v;
+        winner = corner;
+      }
+    }
+    const int at = img * kFlat + (o0 + f0 + f) * kPool2Windows + window;  // flatten: (C,H,W)
+    pooled[at] = fmaxf(best, 0.0f);
+    argmax[at] = static_cast<uint8_t>(winner);
+  }
+}
+
+// ---- dense + softmax + cross-entropy + dense backward -------------------------------------
+
+constexpr int kDenseThreads = 256;
+
+__global__ void __launch_bounds__(kDenseThreads)
+    dense_softmax_kernel(const float* pool2, const float* mask, const float* w, const float* b,
+                         const int* labels, float* logits, float* dlogits, float* dpool2,
+                         float* row_loss, int n) {
+  const int row = blockIdx.x;
+  const float* x = pool2 + row * kFlat;
+  const float* keep = mask ? mask + row * kFlat : nullptr;
+  // Each thread takes every 256th feature and its 10 products; then the block adds up.
+  float part[kClasses] = {};
+  for (int i = threadIdx.x; i < kFlat; i += kDenseThreads) {
+    const float v = keep ? x[i] * keep[i] : x[i];
+#pragma unroll
+    for (int j = 0; j < kClasses; ++j) part[j] += v * w[j * kFlat + i];
+  }
+  __shared__ float warp_parts[kDenseThreads / 32][kClasses];
+  __shared__ float z[kClasses], dz[kClasses];
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+#pragma unroll
+  for (int j = 0; j < kClasses; ++j) {
+    const float s = warp_sum(part[j]);
+    if (lane == 0) warp_parts[warp][j] = s;
+  }
+  __syncthreads();
+  if (threadIdx.x < kClasses) {
+    const int j = threadIdx.x;
+    float s = b[j];
+    for (int k = 0; k < kDenseThreads / 32; ++k) s += warp_parts[k][j];
+    z[j] = s;
+    logits[row * kClasses + j] = s;
+  }
+  if (labels == nullptr) return;  // inference: the same for the whole grid
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    float top = -FLT_MAX;
+    for (int j = 0; j < kClasses; ++j) top = fmaxf(top, z[j]);
+    float sum = 0;
+    for (int j = 0; j < kClasses; ++j) sum += expf(z[j] - top);
+    const int label = labels[row];
+    row_loss[row] = logf(sum) + top - z[label];  // logsumexp(z) - z[label]
+    for (int j = 0; j < kClasses; ++j) {
+      dz[j] = (expf(z[j] - top) / sum - (j == label ? 1.0f : 0.0f)) / n;
+      dlogits[row * kClasses + j] = dz[j];
+    }
+  }
+  __syncthreads();
+  // Back through dense (dz W), dropout (the same mask) and ReLU (only where pool2 > 0).
+  for (int i = threadIdx.x; i < kFlat; i += kDenseThreads) {
+    float d = 0;
+#pragma unroll
+    for (int j = 0; j < kClasses; ++j) d += dz[j] * w[j * kFlat + i];
+    dpool2[row * kFlat + i] = x[i] > 0.0f ? (keep ? d * keep[i] : d) : 0.0f;
+  }
+}
+
+// ---- conv backward: one image per block ---------------------------------------------------
+
+constexpr int kBackwardWarps = 32;
+constexpr int kBackwardThreads = kBackwardWarps * 32;  // 1,024: lane = conv1 channel
+static_assert(kConv1Channels == 32, "one lane per conv1 channel");
+constexpr size_t kBackwardSmem =
+    sizeof(float) * (2 * kPool1Out + kFlat + kImage + kConv1Channels * kTaps + kConv1Channels) +
+    sizeof(uint8_t) * kFlat;
+
+__global__ void __launch_bounds__(kBackwardThreads)
+    conv_backward_kernel(const float* images, const float* pool1, const uint8_t* pool1_argmax,
+                         const uint8_t* pool2_argmax, const float* dpool2,
+                         const float* conv2_weight, float* partials) {
+  extern __shared__ float smem[];
+  float* p1 = smem;             // [32,13,13] this image's pool1 output
+  float* dp1 = p1 + kPool1Out;  // [32,13,13] d(loss)/d(pool1), summed here
+  float* g2 = dp1 + kPool1Out;  // [64,25] d(loss)/d(each pool2 window's maximum)
+  float* x = g2 + kFlat;        // [28,28] the image
+  float* dw1 = x + kImage;      // [32,9] conv1's weight gradient, summed over the warps
+  float* db1 = dw1 + kConv1Channels * kTaps;                       // [32]
+  uint8_t* a2 = reinterpret_cast<uint8_t*>(db1 + kConv1Channels);  // [64,25] window winners
+
+  const int img = blockIdx.x, t = threadIdx.x, warp = t / 32, c = t % 32;
+  for (int i = t; i < kPool1Out; i += kBackwardThreads) {
+    p1[i] = pool1[img * kPool1Out + i];
+    dp1[i] = 0.0f;
+  }
+  for (int i = t; i < kFlat; i += kBackwardThreads) {
+    g2[i] = dpool2[img * kFlat + i];
+    a2[i] = pool2_argmax[img * kFlat + i];
+  }
+  for (int i = t; i < kImage; i += kBackwardThreads) x[i] = images[img * kImage + i];
+  for (int i = t; i < kConv1Channels * kTaps + kConv1Channels; i += kBackwardThreads) dw1[i] = 0.0f;
+  __syncthreads();
+
+  float* out = partials + int64_t{img} * layout::kConvTotal;
+  // conv2, backward. Each pooling window passes its gradient to its winning position only,
+  // so a filter's gradient comes from 25 positions, not 121; windows that dropout or ReLU
+  // zeroed are skipped (g is the same across the warp). Warp = filter, lane = input channel
+  // c: the lane's 3x3 patch gives dW2[o,c,:,:], and it adds g * W2[o,c,:,:] into d(pool1).
+  // Lanes touch different channels, so within a warp no two lanes hit the same address;
+  // warps of other filters may, hence the atomic adds (in shared memory: cheap).
+  for (int o = warp; o < kConv2Channels; o += kBackwardWarps) {
+    float w[kTaps], dw[kTaps] = {};
+#pragma unroll
+    for (int tap = 0; tap < kTaps; ++tap)
+      w[tap] = conv2_weight[(o * kConv1Channels + c) * kTaps + tap];
+    float db = 0;
+    for (int q = 0; q < kPool2Windows; ++q) {
+      const float g = g2[o * kPool2Windows + q];
+      if (g == 0.0f) continue;
+      const int corner = a2[o * kPool2Windows + q];
+      const int y = 2 * (q / kPool2Size) + corner / 2, xx = 2 * (q % kPool2Size) + corner % 2;
+      const int base = c * kPool1Windows + y * kPool1Size + xx;
+#pragma unroll
+      for (int tap = 0; tap < kTaps; ++tap) {
+        const int at = base + tap / K3 * kPool1Size + tap % K3;
+        dw[tap] += g * p1[at];
+        atomicAdd(&dp1[at], g * w[tap]);
+      }
+      db += g;
+    }
+#pragma unroll
+    for (int tap = 0; tap < kTaps; ++tap)
+      out[layout::kConv2Weight + (o * kConv1Channels + c) * kTaps + tap] = dw[tap];
+    if (c == 0) out[layout::kConv2Bias + o] = db;
+  }
+  __syncthreads();
+
+  // pool1 + ReLU backward folded into conv1's weight gradient: a window's gradient reaches
+  // its winning position, and only where that maximum was positive. Lane = channel again;
+  // the warps share out the 169 windows and add their sums in shared memory.
+  float dw[kTaps] = {}, db = 0;
+  for (int q = warp; q < kPool1Windows; q += kBackwardWarps) {
+    const int at = c * kPool1Windows + q;
+    const float g = dp1[at];
+    if (!(p1[at] > 0.0f) || g == 0.0f) continue;
+    const int corner = pool1_argmax[img * kPool1Out + at];
+    const int y = 2 * (q / kPool1Size) + corner / 2, xx = 2 * (q % kPool1Size) + corner % 2;
+#pragma unroll
+    for (int tap = 0; tap < kTaps; ++tap)
+      dw[tap] += g * x[(y + tap / K3) * kImageSize + xx + tap % K3];
+    db += g;
+  }
+#pragma unroll
+  for (int tap = 0; tap < kTaps; ++tap) atomicAdd(&dw1[c * kTaps + tap], dw[tap]);
+  atomicAdd(&db1[c], db);
+  __syncthreads();
+  for (int i = t; i < kConv1Channels * kTaps; i += kBackwardThreads)
+    out[layout::kConv1Weight + i] = dw1[i];
+  if (t < kConv1Channels) out[layout::kConv1Bias + t] = db1[t];
+}
+
+// ---- finish gradients (+ Adam) ------------------------------------------------------------
+
+// A block is 32 parameters x 8 slices of the batch: 8 threads share one parameter's sum,
+// so there is enough parallel work to hide memory latency, then they add up in shared memory.
+constexpr int kFinishParams = 32, kFinishSlices = 8;
+
+template <bool kAdam>
+__global__ void finish_gradients_kernel(GradientSources in, float* grads, float* loss,
+                                        float* params, float* m, float* v, StepClock* clock,
+                                        int step_offset, stage04::AdamConfig config) {
+  const int p = blockIdx.x * kFinishParams + threadIdx.x, slice = threadIdx.y;
+  if (blockIdx.x == 0 && slice == 0) {  // one warp also adds up the batch's loss
+    float sum = 0;
+    for (int row = threadIdx.x; row < in.n; row += 32) sum += in.row_loss[row];
+    sum = warp_sum(sum);
+    if (threadIdx.x == 0) {
+      *loss = sum / in.n;
+      if constexpr (kAdam) clock->loss_sum += sum / in.n;
+    }
+  }
+  float sum = 0;
+  if (p < layout::kConvTotal) {
+    for (int row = slice; row < in.n; row += kFinishSlices)
+      sum += in.partials[int64_t{row} * layout::kConvTotal + p];
+  } else if (p < layout::kFcBias) {  // dW[j,i] = sum over rows of dlogits[row,j] * features[row,i]
+    const int j = (p - layout::kFcWeight) / kFlat, i = (p - layout::kFcWeight) % kFlat;
+    for (int row = slice; row < in.n; row += kFinishSlices) {
+      const float f = in.mask ? in.pool2[row * kFlat + i] * in.mask[row * kFlat + i]
+                              : in.pool2[row * kFlat + i];
+      sum += in.dlogits[row * kClasses + j] * f;
+    }
+  } else if (p < layout::kTotal) {  // db[j] = sum over rows of dlogits[row,j]
+    for (int row = slice; row < in.n; row += kFinishSlices)
+      sum += in.dlogits[row * kClasses + p - layout::kFcBias];
+  }
+  __shared__ float sums[kFinishSlices][kFinishParams];
+  sums[slice][threadIdx.x] = sum;
+  __syncthreads();
+  if (slice != 0 || p >= layout::kTotal) return;
+  float g = 0;
+#pragma unroll
+  for (int s = 0; s < kFinishSlices; ++s) g += sums[s][threadIdx.x];
+  grads[p] = g;
+  if constexpr (kAdam) {
+    const float alpha = adam_alpha(config, clock->step + step_offset + 1);
+    adam_update(params[p], m[p], v[p], g, alpha, config);
+  }
+}
+
+constexpr int kAdamThreads = 256;
+
+__global__ void adam_kernel(float* params, const float* grads, float* m, float* v,
+                            const StepClock* clock, stage04::AdamConfig config) {
+  const int i = global_index();
+  if (i < layout::kTotal)
+    adam_update(params[i], m[i], v[i], grads[i], adam_alpha(config, clock->step + 1), config);
+}
+
+int blocks(int count, int threads) {
+  return (count + threads - 1) / threads;
+}
+
+}  // namespace
+
+void set_kernel_attributes() {
+  // A block may use more than 48 KB of shared memory only once its kernel asks for it.
+  CUDA_CHECK(cudaFuncSetAttribute(conv2_relu_pool_kernel,
+                                  cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                  static_cast<int>(kConv2Smem)));
+  CUDA_CHECK(cudaFuncSetAttribute(conv_backward_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                  static_cast<int>(kBackwardSmem)));
+}
+
+void prepare_batch(const BatchSource& source, int n, const StepClock* clock, bool dropout,
+                   float* images, int* labels, float* mask, cudaStream_t stream) {
+  prepare_batch_kernel<<<n, kPrepareThreads, 0, stream>>>(source, clock, dropout, images, labels,
+                                                          mask);
+  CHECK_LAUNCH("prepare_batch_kernel", stream);
+}
+
+void conv1_relu_pool(const float* images, const float* w, const float* b, float* pooled,
+                     uint8_t* argmax, int n, cudaStream_t stream) {
+  conv1_relu_pool_kernel<<<n, kConv1Threads, 0, stream>>>(images, w, b, pooled, argmax);
+  CHECK_LAUNCH("conv1_relu_pool_kernel", stream);
+}
+
+void conv2_relu_pool(const float* pool1, const float* w, const float* b, float* pooled,
+                     uint8_t* argmax, int n, cudaStream_t stream) {
+  conv2_relu_pool_kernel<<<dim3(n, kConv2Split), kConv2Threads, kConv2Smem, stream>>>(
+      pool1, w, b, pooled, argmax);
+  CHECK_LAUNCH("conv2_relu_pool_kernel", stream);
+}
+
+void dense_softmax_cross_entropy(const float* pool2, const float* mask, const float* w,
+                                 const float* b, const int* labels, float* logits, float* dlogits,
+                                 float* dpool2, float* row_loss, int n, cudaStream_t stream) {
+  dense_softmax_kernel<<<n, kDenseThreads, 0, stream>>>(pool2, mask, w, b, labels, logits, dlogits,
+                                                        dpool2, row_loss, n);
+  CHECK_LAUNCH("dense_softmax_kernel", stream);
+}
+
+void conv_backward(const float* images, const float* pool1, const uint8_t* pool1_argmax,
+                   const uint8_t* pool2_argmax, const float* dpool2, const float* conv2_weight,
+                   float* partials, int n, cudaStream_t stream) {
+  conv_backward_kernel<<<n, kBackwardThreads, kBackwardSmem, stream>>>(
+      images, pool1, pool1_argmax, pool2_argmax, dpool2, conv2_weight, partials);
+  CHECK_LAUNCH("conv_backward_kernel", stream);
+}
+
+void finish_gradients(const GradientSources& in, float* grads, float* loss, cudaStream_t stream) {
+  const dim3 block(kFinishParams, kFinishSlices);
+  finish_gradients_kernel<false><<<blocks(layout::kTotal, kFinishParams), block, 0, stream>>>(
+      in, grads, loss, nullptr, nullptr, nullptr, nullptr, 0, stage04::AdamConfig{});
+  CHECK_LAUNCH("finish_gradients_kernel", stream);
+}
+
+void finish_gradients_and_adam(const GradientSources& in, float* grads, float* loss, float* params,
+                               float* m, float* v, StepClock* clock, int step_offset,
+                               const stage04::AdamConfig& config, cudaStream_t stream) {
+  const dim3 block(kFinishParams, kFinishSlices);
+  finish_gradients_kernel<true><<<blocks(layout::kTotal, kFinishParams), block, 0, stream>>>(
+      in, grads, loss, params, m, v, clock, step_offset, config);
+  CHECK_LAUNCH("finish_gradients_kernel with Adam", stream);
+}
+
+void adam(float* params, const float* grads, float* m, float* v, const StepClock* clock,
+          const stage04::AdamConfig& config, cudaStream_t stream) {
+  adam_kernel<<<blocks(layout::kTotal, kAdamThreads), kAdamThreads, 0, stream>>>(params, grads, m,
+                                                                                 v, clock, config);
+  CHECK_LAUNCH("fused adam_kernel", stream);
+}
+
+}  // namespace stage05::fused

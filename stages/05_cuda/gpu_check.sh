@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# Stage 05 on a GPU machine, in one batch: build, test, train every rung, check the weights
+# on the CPU stages, compute-sanitizer, benchmarks, Nsight Compute, PyTorch side by side.
+#
+#   OUT=some/dir [SANITIZE_RUNGS="3"] bash stages/05_cuda/gpu_check.sh [step ...]
+#   steps: build tests train seeds sanitize bench torch ncu   (default: all but seeds, ncu)
+#
+# Everything goes to $OUT (default build-gpu/check): check.log (all output), results.json
+# (the runs' JSON merged), bench.json, ncu.txt, trained.safetensors (rung 3's weights).
+# On the project's lent GPU machine MNIST and the C++ test libraries are carried in
+# .device-data/ (mnist/*.gz, s00-deps/usr); elsewhere `make data` and the system's are used.
+set -uo pipefail
+OUT=${OUT:-build-gpu/check}
+mkdir -p "$OUT"
+B=build-gpu
+steps=" ${*:-build tests train sanitize bench torch} "
+exec > >(tee -a "$OUT/check.log") 2>&1
+has() { [[ "$steps" == *" $1 "* ]]; }
+section() { printf '\n===== %s (%s) =====\n' "$*" "$(date +%T)"; }
+status=()
+note() { status+=("$1: $2"); }
+S05=$B/stages/05_cuda/stage05
+W=$OUT/trained.safetensors
+
+section machine
+nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm,clocks.sm --format=csv
+nvcc --version | tail -1; cmake --version | head -1; g++ --version | head -1; nproc
+
+if [ -d .device-data/mnist ]; then
+  mkdir -p data/mnist && cp -n .device-data/mnist/*.gz data/mnist/ 2>/dev/null
+fi
+
+if has build; then
+  section build
+  # A copy of only what stage 05 needs, so that other stages' work in progress cannot
+  # break this build (and nothing in the working tree is touched).
+  SRC=/tmp/stage05-src
+  rm -rf "$SRC" && mkdir -p "$SRC/stages" "$SRC/tests/hardening"
+  cp -r CMakeLists.txt common "$SRC/"
+  cp -r stages/0[1-5]_* "$SRC/stages/"
+  cp -r tests/CMakeLists.txt tests/support tests/cli tests/stage05 "$SRC/tests/"
+  cp tests/hardening/standard_cli_tests.cmake "$SRC/tests/hardening/"
+  deps=()
+  D=$PWD/.device-data/s00-deps/usr L=$PWD/.device-data/s00-deps/usr/lib/x86_64-linux-gnu
+  if [ -d "$L/cmake/GTest" ]; then
+    deps+=(-DGTest_DIR=$L/cmake/GTest -Dbenchmark_DIR=$L/cmake/benchmark)
+    [ -f /usr/include/zlib.h ] || deps+=(-DZLIB_INCLUDE_DIR=$D/include -DZLIB_LIBRARY=$L/libz.a)
+  fi
+  cmake -S "$SRC" -B $B -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 \
+    -DMNIST_DATA_DIR=$PWD/data/mnist "${deps[@]}" > $B.configure.log 2>&1 || { tail -30 $B.configure.log; note build FAILED; }
+  grep -E "CUDA compiler found" $B.configure.log
+  time cmake --build $B -j "$(nproc)" --target stage05 stage05_tests stage05_training_tests \
+    stage05_bench stage01 stage02 stage03 > $B.build.log 2>&1 \
+    && note build ok || { grep -E "error|Error" -A5 $B.build.log | head -60; note build FAILED; }
+  grep -iE "warning" $B.build.log | grep "05_cuda" | head
+fi
+
+if has tests; then
+  section "tests (stage 05, with the measured errors)"
+  $B/tests/stage05/stage05_tests 2>&1 | grep -vE "^\[ (RUN|       OK) " ; note unit-tests "exit ${PIPESTATUS[0]}"
+  ctest --test-dir $B -L stage05 --output-on-failure 2>&1 | tail -15
+  note ctest "exit ${PIPESTATUS[0]}"
+fi
+
+if has train; then
+  for r in 3 1 2; do
+    section "train rung $r"
+    w=$B/rung$r.safetensors; [ $r = 3 ] && w=$W
+    timeout 300 $S05 --rung $r --data data/mnist --weights "$w" --json $OUT/rung$r.json
+    note "train rung $r" "exit $?"
+  done
+  section "rung 3 again (start-up run to run)"
+  for i in 1 2; do $S05 --data data/mnist --weights $B/again.safetensors | grep -E "speed|total|accuracy  "; done
+  section "rung 3's weights on the CPU stages and in PyTorch"
+  $B/stages/03_blocked_simd/stage03 --data data/mnist --weights $W | grep -E "accuracy|speed"
+  $B/stages/02_im2col/stage02 --data data/mnist --weights $W | grep -E "accuracy|speed"
+  $B/stages/01_naive_loops/stage01 --data data/mnist --weights $W --limit 2000 | grep -E "accuracy|speed"
+  timeout 120 python3 reference/pytorch_mnist.py eval --data data/mnist --weights $W
+fi
+
+if has seeds; then
+  section "rung 3: test accuracy after 5 epochs for seeds 1..10, and over 10 epochs (seed 1)"
+  for seed in 1 2 3 4 5 6 7 8 9 10; do
+    echo "seed $seed: $($S05 --seed $seed --data data/mnist --weights $B/seed.safetensors | grep -E '^  accuracy')"
+  done
+  $S05 --epochs 10 --data data/mnist --weights $B/ten.safetensors | grep -E "epoch|speed"
+fi
+
+if has sanitize; then
+  for tool in memcheck racecheck synccheck initcheck; do
+    for r in ${SANITIZE_RUNGS:-1 2 3}; do
+      [ $tool = initcheck ] && [ $r != 3 ] && continue
+      section "compute-sanitizer $tool, rung $r"
+      timeout 300 compute-sanitizer --tool $tool --error-exitcode 9 $S05 --rung $r --epochs 1 \
+        --limit 300 --data data/mnist --weights $B/sanitize.safetensors 2>&1 | tail -4
+      note "$tool rung $r" "exit ${PIPESTATUS[0]}"
+    done
+  done
+fi
+
+if has bench; then
+  section benchmarks
+  timeout 400 $B/stages/05_cuda/stage05_bench --benchmark_min_time=0.1 \
+    --benchmark_out=$OUT/bench.json --benchmark_out_format=json 2>&1 | grep -vE "^-+$"
+  note bench "exit ${PIPESTATUS[0]}"
+fi
+
+if has ncu; then
+  section "Nsight Compute: rung 3's kernels, one step after warm-up"
+  timeout 400 ncu --clock-control none --set basic --section Occupancy --section MemoryWorkloadAnalysis \
+    --launch-skip 60 --launch-count 9 $S05 --epochs 1 --limit 6400 --data data/mnist \
+    --weights $B/ncu.safetensors > $OUT/ncu.txt 2>&1
+  note ncu "exit $?"
+  grep -E "^  [a-z_].*\(|Duration|Achieved Occupancy|Theoretical Occupancy|Memory Throughput|DRAM Throughput|Compute \(SM\) Throughput|Registers Per|Block Size|Grid Size" $OUT/ncu.txt | head -120
+fi
+
+if has torch; then
+  section "PyTorch side by side (same GPU, model, batch, optimiser; data on the GPU)"
+  PYTHONUNBUFFERED=1 timeout 300 python3 stages/05_cuda/torch_side_by_side.py --data data/mnist \
+    --json $OUT/torch.json
+  note torch "exit $?"
+fi
+
+section summary
+python3 - "$OUT" <<'PY'
+import json, pathlib, sys
+out = pathlib.Path(sys.argv[1])
+merged = {}
+for f in sorted(out.glob("rung*.json")) + sorted(out.glob("torch.json")):
+    merged[f.stem] = json.loads(f.read_text())
+    f.unlink()
+old = out / "results.json"
+if old.exists():
+    merged = {**json.loads(old.read_text()), **merged}
+old.write_text(json.dumps(merged, indent=1))
+torch = {r["mode"]: r for r in merged.get("torch", {}).get("runs", []) if "error" not in r}
+print(f"{'run':24s} {'epoch s':>9s} {'5 epochs+start s':>17s} {'accuracy':>9s} {'x eager':>8s} {'x compiled':>10s}")
+for r in (1, 2, 3):
+    j = merged.get(f"rung{r}")
+    if not j:
+        continue
+    e = j["seconds_per_epoch"]
+    ratios = [f"{torch[m]['steady_epoch_seconds'] / e:.1f}" if m in torch else "-" for m in ("eager", "compiled")]
+    print(f"stage05 rung {r} ({j['rung_name']:5s})    {e:9.4f} {j['total_seconds']:17.2f} {100*j['accuracy']:8.2f}% {ratios[0]:>8s} {ratios[1]:>10s}")
+for m, t in torch.items():
+    print(f"torch {m:18s} {t['steady_epoch_seconds']:9.4f} {t['total_seconds']:17.2f} {100*t['accuracy']:8.2f}%")
+PY
+printf '%s\n' "${status[@]}"

@@ -1,0 +1,382 @@
+#include "05_cuda/plans.h"
+
+#include <stdexcept>
+
+#include "05_cuda/cuda_check.h"
+#include "05_cuda/fused_kernels.h"
+#include "05_cuda/naive_kernels.h"
+#include "05_cuda/param_layout.h"
+#include "05_cuda/sizes.h"
+#include "05_cuda/tiled_kernels.h"
+
+namespace stage05 {
+
+namespace {
+
+using namespace sizes;
+constexpr double kFloat = sizeof(float);
+
+// Rungs 1 and 2 share everything but the convolution and dense products.
+struct LayerPlanner {
+  Rung rung;
+  Workspace& ws;
+  int n;
+  ParamPointers<float> p = ParamPointers<float>::at(ws.params.data());
+  ParamPointers<float> g = ParamPointers<float>::at(ws.grads.data());
+  bool tiled() const { return rung == Rung::tiled; }
+
+  void forward(Plan& plan, const float* images, const float* mask) const {
+    const int n_ = n;
+    const auto P = p;
+    float* conv1 = ws.conv1_out.data();
+    float* pool1 = ws.pool1_out.data();
+    float* conv2 = ws.conv2_out.data();
+    float* pool2 = ws.pool2_out.data();
+    float* features = ws.features.data();
+    float* logits = ws.logits.data();
+    const bool tile = tiled();
+    plan.push_back({"conv1 forward", 2.0 * kConv1Macs * n, kFloat * n * (kImage + kConv1Out),
+                    [=](cudaStream_t s) {
+                      if (tile)
+                        tiled::conv1_forward(images, P.conv1_weight, P.conv1_bias, conv1, n_, s);
+                      else
+                        naive::conv2d_forward(images, P.conv1_weight, P.conv1_bias, conv1, n_, 1,
+                                              kImageSize, kConv1Channels, s);
+                    }});
+    plan.push_back({"relu1", double(n) * kConv1Out, 2 * kFloat * n * kConv1Out,
+                    [=](cudaStream_t s) { naive::relu_forward(conv1, n_ * kConv1Out, s); }});
+    plan.push_back(
+        {"pool1", 3.0 * n * kPool1Out, kFloat * n * (kConv1Out + kPool1Out), [=](cudaStream_t s) {
+           naive::maxpool_forward(conv1, pool1, n_ * kConv1Channels, kConv1Size, s);
+         }});
+    plan.push_back({"conv2 forward", 2.0 * kConv2Macs * n, kFloat * n * (kPool1Out + kConv2Out),
+                    [=](cudaStream_t s) {
+                      if (tile)
+                        tiled::conv2_forward(pool1, P.conv2_weight, P.conv2_bias, conv2, n_, s);
+                      else
+                        naive::conv2d_forward(pool1, P.conv2_weight, P.conv2_bias, conv2, n_,
+                                              kConv1Channels, kPool1Size, kConv2Channels, s);
+                    }});
+    plan.push_back({"relu2", double(n) * kConv2Out, 2 * kFloat * n * kConv2Out,
+                    [=](cudaStream_t s) { naive::relu_forward(conv2, n_ * kConv2Out, s); }});
+    plan.push_back(
+        {"pool2", 3.0 * n * kPool2Out, kFloat * n * (kConv2Out + kPool2Out), [=](cudaStream_t s) {
+           naive::maxpool_forward(conv2, pool2, n_ * kConv2Channels, kConv2Size, s);
+         }});
+    const float* dense_in = pool2;
+    if (mask) {
+      plan.push_back({"dropout", double(n) * kFlat, 3 * kFloat * n * kFlat, [=](cudaStream_t s) {
+                        naive::multiply(pool2, mask, features, n_ * kFlat, s);
+                      }});
+      dense_in = features;
+    }
+    plan.push_back({"dense forward", 2.0 * kDenseMacs * n, kFloat * n * (kFlat + kClasses),
+                    [=](cudaStream_t s) {
+                      if (tile)
+                        tiled::dense_forward(dense_in, P.fc_weight, P.fc_bias, logits, n_, s);
+                      else
+                        naive::dense_forward(dense_in, P.fc_weight, P.fc_bias, logits, n_, kFlat,
+                                             kClasses, s);
+                    }});
+  }
+
+  void backward(Plan& plan, const float* mask) const {
+    const int n_ = n;
+    const auto P = p;
+    const auto G = g;
+    const float* images = ws.images.data();
+    const int* labels = ws.labels.data();
+    const float* conv1 = ws.conv1_out.data();
+    const float* pool1 = ws.pool1_out.data();
+    const float* conv2 = ws.conv2_out.data();
+    const float* features = mask ? ws.features.data() : ws.pool2_out.data();
+    const float* logits = ws.logits.data();
+    float* loss = ws.loss.data();
+    float* dlogits = ws.dlogits.data();
+    float* dfeatures = mask ? ws.dfeatures.data() : ws.dpool2.data();
+    float* dpool2 = ws.dpool2.data();
+    float* dconv2 = ws.dconv2.data();
+    float* dpool1 = ws.dpool1.data();
+    float* dconv1 = ws.dconv1.data();
+    const bool tile = tiled();
+    plan.push_back(
+        {"softmax cross-entropy", 30.0 * n, kFloat * n * 2 * kClasses, [=](cudaStream_t s) {
+           naive::softmax_cross_entropy(logits, labels, dlogits, loss, n_, s);
+         }});
+    plan.push_back({"dense backward weight", 2.0 * kDenseMacs * n,
+                    kFloat * (n * (kFlat + kClasses) + kDenseMacs), [=](cudaStream_t s) {
+                      if (tile)
+                        tiled::dense_backward_weight(dlogits, features, G.fc_weight, n_, s);
+                      else
+                        naive::dense_backward_weight(dlogits, features, G.fc_weight, n_, kFlat,
+                                                     kClasses, s);
+                    }});
+    plan.push_back(
+        {"dense backward bias", 1.0 * n * kClasses, kFloat * n * kClasses, [=](cudaStream_t s) {
+           if (tile)
+             tiled::channel_sum(dlogits, G.fc_bias, n_, kClasses, 1, s);
+           else
+             naive::dense_backward_bias(dlogits, G.fc_bias, n_, kClasses, s);
+         }});
+    plan.push_back({"dense backward input", 2.0 * kDenseMacs * n,
+                    kFloat * (n * (kFlat + kClasses) + kDenseMacs), [=](cudaStream_t s) {
+                      if (tile)
+                        tiled::dense_backward_input(dlogits, P.fc_weight, dfeatures, n_, s);
+                      else
+                        naive::dense_backward_input(dlogits, P.fc_weight, dfeatures, n_, kFlat,
+                                                    kClasses, s);
+                    }});
+    if (mask) {
+      plan.push_back(
+          {"dropout backward", double(n) * kFlat, 3 * kFloat * n * kFlat,
+           [=](cudaStream_t s) { naive::multiply(dfeatures, mask, dpool2, n_ * kFlat, s); }});
+    }
+    plan.push_back({"pool2 backward", 3.0 * n * kConv2Out, kFloat * n * (2 * kConv2Out + kPool2Out),
+                    [=](cudaStream_t s) {
+                      naive::maxpool_backward(conv2, dpool2, dconv2, n_ * kConv2Channels,
+                                              kConv2Size, s);
+                    }});
+    plan.push_back(
+        {"relu2 backward", double(n) * kConv2Out, 3 * kFloat * n * kConv2Out,
+         [=](cudaStream_t s) { naive::relu_backward(conv2, dconv2, n_ * kConv2Out, s); }});
+    plan.push_back({"conv2 backward weight", 2.0 * kConv2Macs * n,
+                    kFloat * n * (kPool1Out + kConv2Out), [=](cudaStream_t s) {
+                      if (tile)
+                        tiled::conv2_backward_weight(pool1, dconv2, G.conv2_weight, n_, s);
+                      else
+                        naive::conv2d_backward_weight(pool1, dconv2, G.conv2_weight, n_,
+                                                      kConv1Channels, kPool1Size, kConv2Channels,
+                                                      s);
+                    }});
+    plan.push_back(
+        {"conv2 backward bias", double(n) * kConv2Out, kFloat * n * kConv2Out, [=](cudaStream_t s) {
+           if (tile)
+             tiled::channel_sum(dconv2, G.conv2_bias, n_, kConv2Channels, kConv2Size * kConv2Size,
+                                s);
+           else
+             naive::conv2d_backward_bias(dconv2, G.conv2_bias, n_, kConv2Channels,
+                                         kConv2Size * kConv2Size, s);
+         }});
+    plan.push_back({"conv2 backward input", 2.0 * kConv2Macs * n,
+                    kFloat * n * (kPool1Out + kConv2Out), [=](cudaStream_t s) {
+                      if (tile)
+                        tiled::conv2_backward_input(dconv2, P.conv2_weight, dpool1, n_, s);
+                      else
+                        naive::conv2d_backward_input(dconv2, P.conv2_weight, dpool1, n_,
+                                                     kConv1Channels, kPool1Size, kConv2Channels, s);
+                    }});
+    plan.push_back({"pool1 backward", 3.0 * n * kConv1Out, kFloat * n * (2 * kConv1Out + kPool1Out),
+                    [=](cudaStream_t s) {
+                      naive::maxpool_backward(conv1, dpool1, dconv1, n_ * kConv1Channels,
+                                              kConv1Size, s);
+                    }});
+    plan.push_back(
+        {"relu1 backward", double(n) * kConv1Out, 3 * kFloat * n * kConv1Out,
+         [=](cudaStream_t s) { naive::relu_backward(conv1, dconv1, n_ * kConv1Out, s); }});
+    plan.push_back({"conv1 backward weight", 2.0 * kConv1Macs * n,
+                    kFloat * n * (kImage + kConv1Out), [=](cudaStream_t s) {
+                      if (tile)
+                        tiled::conv1_backward_weight(images, dconv1, G.conv1_weight, n_, s);
+                      else
+                        naive::conv2d_backward_weight(images, dconv1, G.conv1_weight, n_, 1,
+                                                      kImageSize, kConv1Channels, s);
+                    }});
+    plan.push_back(
+        {"conv1 backward bias", double(n) * kConv1Out, kFloat * n * kConv1Out, [=](cudaStream_t s) {
+           if (tile)
+             tiled::channel_sum(dconv1, G.conv1_bias, n_, kConv1Channels, kConv1Size * kConv1Size,
+                                s);
+           else
+             naive::conv2d_backward_bias(dconv1, G.conv1_bias, n_, kConv1Channels,
+                                         kConv1Size * kConv1Size, s);
+         }});
+  }
+};
+
+Launch zero_loss(Workspace& ws) {
+  float* loss = ws.loss.data();
+  return {"zero loss", 0, kFloat,
+          [=](cudaStream_t s) { CUDA_CHECK(cudaMemsetAsync(loss, 0, sizeof(float), s)); }};
+}
+
+// Rung 3's forward kernels; `labels` null gives logits only.
+void fused_forward(Plan& plan, Workspace& ws, const float* images, int n, const float* mask,
+                   const int* labels) {
+  const auto P = ParamPointers<float>::at(ws.params.data());
+  float* pool1 = ws.pool1_out.data();
+  float* pool2 = ws.pool2_out.data();
+  uint8_t* arg1 = ws.pool1_arg.data();
+  uint8_t* arg2 = ws.pool2_arg.data();
+  float* logits = ws.logits.data();
+  float* dlogits = ws.dlogits.data();
+  float* dpool2 = ws.dpool2.data();
+  float* row_loss = ws.row_loss.data();
+  plan.push_back({"conv1+relu+pool1", 2.0 * kConv1Macs * n,
+                  double(n) * (kFloat * (kImage + kPool1Out) + kPool1Out), [=](cudaStream_t s) {
+                    fused::conv1_relu_pool(images, P.conv1_weight, P.conv1_bias, pool1, arg1, n, s);
+                  }});
+  // Pooling drops conv2's row and column 10, so only 10x10 of its 11x11 outputs are computed.
+  const double conv2_macs = double(4 * kFlat) * kConv1Channels * kTaps;
+  plan.push_back({"conv2+relu+pool2", 2.0 * conv2_macs * n,
+                  double(n) * (kFloat * (kPool1Out + kPool2Out) + kPool2Out), [=](cudaStream_t s) {
+                    fused::conv2_relu_pool(pool1, P.conv2_weight, P.conv2_bias, pool2, arg2, n, s);
+                  }});
+  plan.push_back({labels ? "dense+softmax+cross-entropy+dense backward" : "dense forward",
+                  (labels ? 4.0 : 2.0) * kDenseMacs * n,
+                  kFloat * n * ((labels ? 3 : 1) * kFlat + 2 * kClasses), [=](cudaStream_t s) {
+                    fused::dense_softmax_cross_entropy(pool2, mask, P.fc_weight, P.fc_bias, labels,
+                                                       logits, dlogits, dpool2, row_loss, n, s);
+                  }});
+}
+
+void fused_backward(Plan& plan, Workspace& ws, int n) {
+  const float* images = ws.images.data();
+  const float* pool1 = ws.pool1_out.data();
+  const uint8_t* arg1 = ws.pool1_arg.data();
+  const uint8_t* arg2 = ws.pool2_arg.data();
+  const float* dpool2 = ws.dpool2.data();
+  const float* w2 = ws.params.data() + layout::kConv2Weight;
+  float* partials = ws.partials.data();
+  // Every window passes its gradient to one position: 25 of conv2's 121 outputs per channel
+  // (and 169 of conv1's 676); dropout and ReLU zero about 3/4 of those, which are skipped.
+  const double macs = 2.0 * kFlat * kConv1Channels * kTaps + double(kPool1Out) * kTaps;
+  plan.push_back(
+      {"conv backward (conv2 dW, dX, pool1, conv1 dW)", 2.0 * macs * n,
+       double(n) * (kFloat * (kImage + kPool1Out + kFlat + layout::kConvTotal) + kPool1Out + kFlat),
+       [=](cudaStream_t s) {
+         fused::conv_backward(images, pool1, arg1, arg2, dpool2, w2, partials, n, s);
+       }});
+}
+
+fused::GradientSources gradient_sources(Workspace& ws, int n, bool dropout) {
+  return {ws.partials.data(), ws.pool2_out.data(), dropout ? ws.mask.data() : nullptr,
+          ws.dlogits.data(),  ws.row_loss.data(),  n};
+}
+
+double finish_flops(int n) {
+  return double(n) * (layout::kConvTotal + 2.0 * kDenseMacs + kClasses);
+}
+double finish_bytes(int n) {
+  return kFloat * (double(n) * (layout::kConvTotal + 2 * kFlat + kClasses) + layout::kTotal);
+}
+
+}  // namespace
+
+const char* rung_name(Rung rung) {
+  switch (rung) {
+    case Rung::naive:
+      return "naive";
+    case Rung::tiled:
+      return "tiled";
+    case Rung::fused:
+      return "fused";
+  }
+  return "?";
+}
+
+void enqueue(const Plan& plan, cudaStream_t stream) {
+  for (const Launch& launch : plan) launch.enqueue(stream);
+}
+
+Plan forward_plan(Rung rung, Workspace& ws, const float* images, int n) {
+  if (n < 1 || n > ws.capacity) {
+    throw std::invalid_argument("forward_plan: batch of " + std::to_string(n) +
+                                " in a workspace for " + std::to_string(ws.capacity));
+  }
+  Plan plan;
+  if (rung == Rung::fused)
+    fused_forward(plan, ws, images, n, nullptr, nullptr);
+  else
+    LayerPlanner{rung, ws, n}.forward(plan, images, nullptr);
+  return plan;
+}
+
+Plan gradient_plan(Rung rung, Workspace& ws, int n, bool dropout) {
+  if (n < 1 || n > ws.capacity) {
+    throw std::invalid_argument("gradient_plan: batch of " + std::to_string(n) +
+                                " in a workspace for " + std::to_string(ws.capacity));
+  }
+  const float* mask = dropout ? ws.mask.data() : nullptr;
+  Plan plan;
+  if (rung == Rung::fused) {
+    fused_forward(plan, ws, ws.images.data(), n, mask, ws.labels.data());
+    fused_backward(plan, ws, n);
+    const auto sources = gradient_sources(ws, n, dropout);
+    float* grads = ws.grads.data();
+    float* loss = ws.loss.data();
+    plan.push_back({"finish gradients", finish_flops(n), finish_bytes(n),
+                    [=](cudaStream_t s) { fused::finish_gradients(sources, grads, loss, s); }});
+  } else {
+    plan.push_back(zero_loss(ws));  // the loss kernel adds every image's share into it
+    const LayerPlanner layers{rung, ws, n};
+    layers.forward(plan, ws.images.data(), mask);
+    layers.backward(plan, mask);
+  }
+  return plan;
+}
+
+Plan adam_plan(Rung rung, Workspace& ws, const stage04::AdamConfig& config) {
+  float* params = ws.params.data();
+  const float* grads = ws.grads.data();
+  float* m = ws.adam_m.data();
+  float* v = ws.adam_v.data();
+  const StepClock* clock = ws.clock.data();
+  const double flops = 12.0 * layout::kTotal, bytes = 7 * kFloat * layout::kTotal;
+  if (rung == Rung::fused) {
+    return {{"adam (all parameters)", flops, bytes,
+             [=](cudaStream_t s) { fused::adam(params, grads, m, v, clock, config, s); }}};
+  }
+  // Rungs 1 and 2: one launch per tensor, as an optimiser looping over a model's
+  // parameter list does.
+  Plan plan;
+  const int offsets[] = {layout::kConv1Weight, layout::kConv1Bias, layout::kConv2Weight,
+                         layout::kConv2Bias,   layout::kFcWeight,  layout::kFcBias,
+                         layout::kTotal};
+  const char* names[] = {"adam conv1.weight", "adam conv1.bias", "adam conv2.weight",
+                         "adam conv2.bias",   "adam fc.weight",  "adam fc.bias"};
+  for (int t = 0; t < 6; ++t) {
+    const int begin = offsets[t], count = offsets[t + 1] - offsets[t];
+    plan.push_back({names[t], 12.0 * count, 7 * kFloat * count, [=](cudaStream_t s) {
+                      naive::adam(params + begin, grads + begin, m + begin, v + begin, count, clock,
+                                  config, s);
+                    }});
+  }
+  return plan;
+}
+
+Plan training_plan(Rung rung, Workspace& ws, int n, bool dropout, const stage04::AdamConfig& config,
+                   int step_offset) {
+  Plan plan = gradient_plan(rung, ws, n, dropout);
+  if (rung == Rung::fused) {
+    // The gradient sums and Adam in one pass: each parameter's gradient goes straight from
+    // a register into its update instead of through memory and a second launch.
+    plan.pop_back();
+    const auto sources = gradient_sources(ws, n, dropout);
+    float* grads = ws.grads.data();
+    float* loss = ws.loss.data();
+    float* params = ws.params.data();
+    float* m = ws.adam_m.data();
+    float* v = ws.adam_v.data();
+    StepClock* clock = ws.clock.data();
+    plan.push_back({"finish gradients + adam", finish_flops(n) + 12.0 * layout::kTotal,
+                    finish_bytes(n) + 6 * kFloat * layout::kTotal, [=](cudaStream_t s) {
+                      fused::finish_gradients_and_adam(sources, grads, loss, params, m, v, clock,
+                                                       step_offset, config, s);
+                    }});
+  } else {
+    if (step_offset != 0) {
+      throw std::invalid_argument("training_plan: rungs 1 and 2 advance the clock every step");
+    }
+    for (Launch& launch : adam_plan(rung, ws, config)) plan.push_back(std::move(launch));
+  }
+  return plan;
+}
+
+Launch advance_clock_launch(Rung rung, Workspace& ws, int steps) {
+  StepClock* clock = ws.clock.data();
+  const float* loss = rung == Rung::fused ? nullptr : ws.loss.data();
+  return {"advance clock", 1, 2 * kFloat + sizeof(StepClock),
+          [=](cudaStream_t s) { naive::advance_clock(clock, loss, steps, s); }};
+}
+
+}  // namespace stage05

@@ -1,0 +1,63 @@
+/// \file
+/// \brief A step as a list of named launches: what the trainer runs, the tests check and the
+/// benchmark times kernel by kernel, for each rung of the ladder.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "04_backprop/adam.h"
+#include "05_cuda/workspace.h"
+
+namespace stage05 {
+
+/// The rungs of the ladder (README.md): each one keeps the previous rung's arithmetic and
+/// changes how it is scheduled on the GPU.
+enum class Rung {
+  naive = 1,  ///< one thread per output, every tensor in global memory
+  tiled = 2,  ///< convolutions and dense layers as shared-memory tiled products
+  fused = 3,  ///< fused layers, data on the GPU, the whole epoch in one CUDA graph
+};
+
+/// "naive", "tiled" or "fused".
+const char* rung_name(Rung rung);
+
+/// One launch of a plan: a kernel (or a memset) and the work it does, for the benchmarks.
+struct Launch {
+  std::string name;  ///< what it computes, e.g. "conv2 forward"
+  double flops = 0;  ///< floating-point operations it performs (a multiply-add counts 2)
+  double bytes = 0;  ///< the fewest bytes it must read and write in global memory
+  std::function<void(cudaStream_t)> enqueue;  ///< queues the launch on a stream
+};
+
+/// The launches of a forward pass, a training step, ...: run in order on one stream.
+using Plan = std::vector<Launch>;
+
+/// Queues every launch of `plan` on `stream`, in order.
+void enqueue(const Plan& plan, cudaStream_t stream);
+
+/// Inference on n images at `images` (device memory): logits into ws.logits. No dropout.
+Plan forward_plan(Rung rung, Workspace& ws, const float* images, int n);
+
+/// Loss and gradients for the first n images of ws.images / ws.labels, with the dropout
+/// mask ws.mask if `dropout`: writes ws.loss (the batch's mean), ws.logits and ws.grads.
+Plan gradient_plan(Rung rung, Workspace& ws, int n, bool dropout);
+
+/// Adam on ws.params from ws.grads, t = clock step + 1 (the clock is not advanced).
+Plan adam_plan(Rung rung, Workspace& ws, const stage04::AdamConfig& config);
+
+/// A whole training step on the batch in the workspace: gradient_plan, then Adam (fused
+/// with the last gradient kernel on rung 3) with t = clock step + step_offset + 1. The
+/// clock is not advanced: advance_clock_launch does that after one or more steps.
+Plan training_plan(Rung rung, Workspace& ws, int n, bool dropout, const stage04::AdamConfig& config,
+                   int step_offset = 0);
+
+/// Advances the clock by `steps` training steps (what Adam's t, the dropout masks and the
+/// shuffle read). On rungs 1 and 2 it also adds the last step's loss to the clock's loss
+/// total; rung 3's last gradient kernel does that itself.
+Launch advance_clock_launch(Rung rung, Workspace& ws, int steps);
+
+}  // namespace stage05

@@ -1,0 +1,148 @@
+// The IDX reader on malformed files: each case is refused with a message naming the file
+// and the problem, without a crash and without allocating what a lying header claims.
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <zlib.h>
+
+#include "common/idx.h"
+#include "tests/hardening/bad_bytes.h"
+#include "tests/hardening/expect_refusal.h"
+#include "tests/support/test_support.h"
+
+using namespace mnist;
+using namespace mnist::hardening;
+using mnist::testkit::TempDir;
+
+namespace {
+
+/// gzip-compresses bytes with zlib directly (not through the project's writer).
+std::string gzip(const std::string& bytes) {
+  z_stream s{};
+  // windowBits 15 + 16: a gzip wrapper rather than a zlib one.
+  EXPECT_EQ(deflateInit2(&s, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+  std::string out(deflateBound(&s, bytes.size()), '\0');
+  s.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(bytes.data()));
+  s.avail_in = static_cast<uInt>(bytes.size());
+  s.next_out = reinterpret_cast<Bytef*>(out.data());
+  s.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(deflate(&s, Z_FINISH), Z_STREAM_END);
+  out.resize(s.total_out);
+  deflateEnd(&s);
+  return out;
+}
+
+/// Peak resident memory of this process so far, in MiB.
+double peak_rss_mib() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_maxrss) / 1024.0;  // Linux reports KiB
+}
+
+/// A valid image file holding one 28x28 image.
+std::string one_image() { return idx_header(0x08, {1, 28, 28}) + std::string(784, '\x11'); }
+
+}  // namespace
+
+TEST(IdxHardening, RankOutsideOneToEight) {
+  TempDir dir;
+  put_file(dir / "rank0", std::string("\0\0\x08\0", 4));
+  expect_refusal([&] { read_idx(dir / "rank0"); }, "rank0", "unsupported rank 0");
+  put_file(dir / "rank9", idx_header(0x08, {1, 1, 1, 1, 1, 1, 1, 1, 1}) + "x");
+  expect_refusal([&] { read_idx(dir / "rank9"); }, "rank9", "unsupported rank 9");
+}
+
+TEST(IdxHardening, DimensionAboveInt32) {
+  TempDir dir;
+  put_file(dir / "big", idx_header(0x08, {0x80000000u}) + "x");
+  expect_refusal([&] { read_idx(dir / "big"); }, "big", "dimension too large");
+}
+
+TEST(IdxHardening, ImplausibleElementCountIsRefusedFromTheHeader) {
+  TempDir dir;
+  // 65536 * 65536 * 2 = 2^33 elements, above the reader's ceiling of 2^32.
+  put_file(dir / "product", idx_header(0x08, {65536, 65536, 2}) + "abc");
+  expect_refusal([&] { read_idx(dir / "product"); }, "product", "implausible");
+}
+
+TEST(IdxHardening, LyingHeaderDoesNotAllocateWhatItClaims) {
+  TempDir dir;
+  // Claims 4e9 float32 elements (16 GB) but holds 10 bytes: it must fail once those 10
+  // bytes are read, memory growing with the data that arrived, not with the claim.
+  put_file(dir / "liar", idx_header(0x0D, {1000000000u, 4}) + std::string(10, 'x'));
+  const double before = peak_rss_mib();
+  expect_refusal([&] { read_idx(dir / "liar"); }, "liar", "truncated data");
+  EXPECT_LT(peak_rss_mib() - before, 64.0) << "the reader allocated far more than the file holds";
+}
+
+TEST(IdxHardening, Float32DataCutInsideAnElement) {
+  TempDir dir;
+  put_file(dir / "f32", idx_header(0x0D, {2}) + std::string(7, '\0'));
+  expect_refusal([&] { read_idx(dir / "f32"); }, "f32", "truncated data");
+}
+
+// Regression: the reader stopped at the header's count and ignored the rest, so a file
+// whose header understates its data (a wrong count, two files glued together) loaded.
+TEST(IdxHardening, DataBeyondWhatTheHeaderClaims) {
+  TempDir dir;
+  put_file(dir / "long", idx_header(0x08, {2}) + "\x01\x02\x03");
+  expect_refusal([&] { read_idx(dir / "long"); }, "long", "trailing data");
+  put_file(dir / "glued", one_image() + one_image());
+  expect_refusal([&] { read_idx(dir / "glued"); }, "glued", "trailing data");
+}
+
+TEST(IdxHardening, NotARegularFile) {
+  TempDir dir;
+  std::filesystem::create_directory(dir / "a_directory");
+  expect_refusal([&] { read_idx(dir / "a_directory"); }, "a_directory", "not a regular file");
+  expect_refusal([] { read_idx("/dev/zero"); }, "/dev/zero", "not a regular file");
+}
+
+TEST(IdxHardening, ZeroElementsIsAValidIdxFile) {
+  // The format allows it; refusing an empty *data set* is the MNIST loader's job.
+  TempDir dir;
+  put_file(dir / "empty_array", idx_header(0x08, {0, 28, 28}));
+  const IdxArray a = read_idx(dir / "empty_array");
+  EXPECT_EQ(a.dims, (std::vector<int>{0, 28, 28}));
+  EXPECT_EQ(a.count(), 0);
+  EXPECT_TRUE(a.u8.empty());
+}
+
+// Regression (found by replaying the fuzz corpus under UBSan): writing an array of zero
+// elements passed memcpy the null data() of an empty vector, which is undefined behaviour.
+TEST(IdxHardening, WriteAndReadBackAnEmptyArray) {
+  TempDir dir;
+  IdxArray empty;
+  empty.dims = {0, 28, 28};
+  write_idx(dir / "empty_array", empty);
+  EXPECT_EQ(file_bytes(dir / "empty_array"), idx_header(0x08, {0, 28, 28}));
+  EXPECT_EQ(read_idx(dir / "empty_array").dims, empty.dims);
+}
+
+TEST(IdxHardening, GzipCorruptedInTheMiddle) {
+  TempDir dir;
+  std::string gz = gzip(one_image());
+  gz[gz.size() / 2] = static_cast<char>(gz[gz.size() / 2] ^ 0x55);
+  put_file(dir / "corrupt.gz", gz);
+  expect_refusal([&] { read_idx(dir / "corrupt.gz"); }, "corrupt.gz", "read error");
+}
+
+TEST(IdxHardening, GzipWithABadChecksum) {
+  TempDir dir;
+  std::string gz = gzip(one_image());
+  gz[gz.size() - 6] = static_cast<char>(gz[gz.size() - 6] ^ 0x01);  // inside the CRC-32
+  put_file(dir / "crc.gz", gz);
+  expect_refusal([&] { read_idx(dir / "crc.gz"); }, "crc.gz", "incorrect data check");
+}
+
+TEST(IdxHardening, GzipCutShort) {
+  TempDir dir;
+  const std::string gz = gzip(one_image());
+  put_file(dir / "cut.gz", gz.substr(0, gz.size() / 2));
+  expect_refusal([&] { read_idx(dir / "cut.gz"); }, "cut.gz", "truncated");
+}
+
+TEST(IdxHardening, GzipOfALyingHeader) {
+  TempDir dir;
+  put_file(dir / "liar.gz", gzip(idx_header(0x08, {60000, 28, 28}) + std::string(100, '\0')));
+  expect_refusal([&] { read_idx(dir / "liar.gz"); }, "liar.gz", "truncated data");
+}

@@ -1,0 +1,40 @@
+// One epoch of real training on the GPU: it learns, and its weights mean the same thing to
+// stage 01's CPU forward pass (the formats interchange).
+#include <gtest/gtest.h>
+
+#include "01_naive_loops/forward.h"
+#include "05_cuda/model.h"
+#include "05_cuda/trainer.h"
+#include "common/evaluate.h"
+#include "common/mnist.h"
+#include "gpu_test_support.h"
+#include "tests/support/test_support.h"
+
+namespace stage05 {
+namespace {
+
+TEST(Training, OneEpochOnTheGpuLearns) {
+  REQUIRE_GPU();
+  REQUIRE_MNIST();
+  const mnist::Dataset train_set =
+      mnist::load_mnist(mnist::testkit::data_dir(), mnist::Split::train);
+  const mnist::Dataset test_set = mnist::load_mnist(mnist::testkit::data_dir(), mnist::Split::test);
+  TrainConfig config;
+  config.epochs = 1;
+  const TrainOutcome outcome = train(mnist::init_params(1), train_set, &test_set, config);
+  ASSERT_EQ(outcome.epochs.size(), 1u);
+  // The Keras example reaches about 98% after one epoch; chance is 10%.
+  EXPECT_GT(outcome.epochs[0].test_accuracy, 0.97);
+  EXPECT_LT(outcome.epochs[0].loss, 0.5);
+
+  // Stage 01 on the CPU reads the trained weights the same way.
+  const mnist::Dataset few = mnist::load_mnist(mnist::testkit::data_dir(), mnist::Split::test, 500);
+  GpuModel model(outcome.params, Rung::fused, 500);
+  const mnist::Tensor gpu_logits = model.forward(few.images);
+  const mnist::Tensor cpu_logits = stage01::forward(outcome.params, few.images);
+  EXPECT_LT(mnist::testkit::relative_error(gpu_logits, cpu_logits), 1e-5);
+  EXPECT_EQ(mnist::predict(gpu_logits), mnist::predict(cpu_logits));
+}
+
+}  // namespace
+}  // namespace stage05
