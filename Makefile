@@ -7,7 +7,7 @@ JOBS ?= $(shell nproc)
 WERROR ?= OFF
 CMAKE_ARGS ?=
 
-.PHONY: all run test bench docs data setup clean help configure
+.PHONY: all run test bench docs data setup clean help configure sanitize fuzz
 
 all: configure
 	cmake --build $(BUILD) -j $(JOBS)
@@ -41,6 +41,12 @@ bench: data all
 docs:
 	@bash scripts/docs.sh $(BUILD)
 
+sanitize: data
+	@bash scripts/sanitize.sh
+
+fuzz:
+	@bash scripts/fuzz.sh $(or $(SECONDS),60)
+
 clean:
 	rm -rf $(BUILD)
 
@@ -49,4 +55,6 @@ help:
 	@echo "  make bench          every stage's Google Benchmark, one report"
 	@echo "  make docs           the Doxygen site in $(BUILD)/docs/html"
 	@echo "  make data           fetch MNIST into data/mnist and check its SHA-256"
+	@echo "  make sanitize       the test suite under ASan+UBSan, then TSan (clang)"
+	@echo "  make fuzz           each libFuzzer target for SECONDS (default 60)"
 	@echo "  make clean          remove $(BUILD)/"

@@ -78,6 +78,14 @@ class Rng:
         return m >> 32
 
 
+SHUFFLE_STREAM = 0x53485546464C4500  # stages/04_backprop/trainer.cpp's kShuffleStream
+
+
+def shuffle_seed(seed, epoch):
+    """stage04::shuffle_seed: epoch e (1-based) shuffles with this seed."""
+    return (Rng(seed ^ SHUFFLE_STREAM).next_u64() + epoch) & MASK64
+
+
 def shuffled_indices(n, seed):
     order = list(range(n))
     rng = Rng(seed)
@@ -189,7 +197,7 @@ def train(args):
     n = len(train_x)
     epochs = []
     for epoch in range(args.epochs):
-        order = torch.tensor(shuffled_indices(n, args.seed * 1000003 + epoch))
+        order = torch.tensor(shuffled_indices(n, shuffle_seed(args.seed, epoch + 1)))
         net.train()
         start = time.perf_counter()
         total = 0.0

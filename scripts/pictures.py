@@ -114,7 +114,14 @@ def main():
     out = pathlib.Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     if a.train_json and pathlib.Path(a.train_json).exists():
-        epochs = json.loads(pathlib.Path(a.train_json).read_text()).get("epochs", [])
+        record = json.loads(pathlib.Path(a.train_json).read_text())
+        # PyTorch's record has a list "epochs"; stages 04 and 05 write epoch1_loss,
+        # epoch1_accuracy, epoch2_loss, ...
+        epochs = record.get("epochs", [])
+        i = 1
+        while not record.get("epochs") and f"epoch{i}_loss" in record:
+            epochs.append({"loss": record[f"epoch{i}_loss"], "test_accuracy": record[f"epoch{i}_accuracy"]})
+            i += 1
         if epochs:
             curves(epochs, out / "curves.svg")
             print(f"pictures: {out / 'curves.svg'}")

@@ -48,7 +48,9 @@ for id in 01 02 03; do
   limit=()
   [ "$id" = 01 ] && limit=(--limit "$STAGE01_LIMIT")
   banner "stage $id"
-  "$s" "${wflag[@]}" "${limit[@]}" --json "$out/$id.json"
+  logits=()
+  [ "$id" = 03 ] && logits=(--logits "$out/logits.idx")
+  "$s" "${wflag[@]}" "${limit[@]}" "${logits[@]}" --json "$out/$id.json"
 done
 
 if s=$(bin stage05); [ -n "$s" ]; then
@@ -58,6 +60,13 @@ if s=$(bin stage05); [ -n "$s" ]; then
   else
     echo; echo "(stage 05 skipped: no GPU here; it runs on a machine with an NVIDIA GPU)"
   fi
+fi
+
+if [ -f "$out/logits.idx" ]; then
+  banner "pictures"
+  train_json=()
+  [ -f "$out/04.json" ] && train_json=(--train-json "$out/04.json")
+  python3 scripts/pictures.py --logits "$out/logits.idx" --data data/mnist "${train_json[@]}" --out "$out"
 fi
 
 banner "summary"

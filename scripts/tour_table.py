@@ -19,11 +19,16 @@ def fmt(v, spec):
 table = []
 first = prev = None
 for r in rows:
-    infer = r.get("images_per_second")
-    train = r.get("train_images_per_second")
+    # Training stages (04, 05, PyTorch) report training throughput; forward stages inference.
+    trains = "final_loss" in r or r.get("kind") == "train"
+    infer = None if trains else r.get("images_per_second")
+    train = r.get("train_images_per_second", r.get("images_per_second")) if trains else None
     acc = r.get("accuracy")
+    if r["stage"] == "00":
+        r = dict(r, name=f"stoplight toy net ({r.get('note', r.get('device', ''))})",
+                 note=f"{r.get('iterations')} iterations, p50 {r.get('iteration_p50_us', 0):.2f} us/iteration")
     vs_prev = vs_01 = None
-    if infer and r.get("kind", "forward") == "forward" and r["stage"] != "00":
+    if infer and r["stage"] != "00":
         if prev:
             vs_prev = infer / prev
         if first:
@@ -32,6 +37,8 @@ for r in rows:
             first = infer
         prev = infer
     note = r.get("note", "")
+    if trains and r.get("seconds_per_epoch"):
+        note = (note + " " if note else "") + f"{r['seconds_per_epoch']:.2f} s/epoch"
     if r["stage"] == "01" and r.get("images", 0) < 10000:
         note = (note + " " if note else "") + f"on the first {r['images']} test images"
     table.append({

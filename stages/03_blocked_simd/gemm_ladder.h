@@ -35,8 +35,8 @@ void gemm_threaded(int M, int N, int K, const float* A, const float* B, float* C
 
 /// One rung: a short name for benchmark labels, and the function.
 struct Rung {
-  const char* name;
-  LadderGemm gemm;
+  const char* name;  ///< e.g. "packed"
+  LadderGemm gemm;   ///< the step's GEMM
 };
 
 /// All rungs in order, 0 (naive) to 5 (threaded).

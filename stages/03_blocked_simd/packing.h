@@ -15,7 +15,7 @@ namespace stage03 {
 /// A read-only matrix seen through strides: element (i, j) is data[i*rs + j*cs]. A row-major
 /// matrix with row stride ld is {data, ld, 1}; its transpose is {data, 1, ld}.
 struct MatrixView {
-  const float* data;
+  const float* data;  ///< element (0, 0)
   int64_t rs;  ///< distance between rows
   int64_t cs;  ///< distance between columns
   /// The view of the block starting at (i, j).
@@ -26,9 +26,10 @@ struct MatrixView {
 
 /// A writable matrix seen through strides: element (i, j) is data[i*rs + j*cs].
 struct OutView {
-  float* data;
+  float* data;  ///< element (0, 0)
   int64_t rs;  ///< distance between rows
   int64_t cs;  ///< distance between columns
+  /// Element (i, j).
   float& operator()(int i, int j) const { return data[i * rs + j * cs]; }
   /// The same data written as its transpose.
   OutView transposed() const { return {data, cs, rs}; }

@@ -19,7 +19,7 @@ struct FmaLoop {
   /// Runs the loop and returns a value that depends on every result (so that the compiler
   /// cannot drop the work); the FLOPs done are rounds * flops_per_round.
   float (*run)(int64_t rounds);
-  double flops_per_round;
+  double flops_per_round;  ///< floating-point operations in one round of the loop
 };
 
 /// The FMA loops this build has and this CPU can run, widest first.
