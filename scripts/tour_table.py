@@ -25,7 +25,7 @@ for r in rows:
     train = r.get("train_images_per_second", r.get("images_per_second")) if trains else None
     acc = r.get("accuracy")
     if r["stage"] == "00":
-        r = dict(r, name=f"stoplight toy net ({r.get('note', r.get('device', ''))})",
+        r = dict(r, name=f"stoplight toy net ({r.get('device', '')})",
                  note=f"{r.get('iterations')} iterations, p50 {r.get('iteration_p50_us', 0):.2f} us/iteration")
     vs_prev = vs_01 = None
     if infer and r["stage"] != "00":
