@@ -117,9 +117,10 @@ def main():
         record = json.loads(pathlib.Path(a.train_json).read_text())
         # PyTorch's record has a list "epochs"; stages 04 and 05 write epoch1_loss,
         # epoch1_accuracy, epoch2_loss, ...
-        epochs = record.get("epochs", [])
+        listed = record.get("epochs")
+        epochs = list(listed) if isinstance(listed, list) else []  # 04/05 store a count there
         i = 1
-        while not record.get("epochs") and f"epoch{i}_loss" in record:
+        while not epochs and f"epoch{i}_loss" in record:
             epochs.append({"loss": record[f"epoch{i}_loss"], "test_accuracy": record[f"epoch{i}_accuracy"]})
             i += 1
         if epochs:
