@@ -1,9 +1,9 @@
 #include "common/atomic_file.h"
 
+#include <unistd.h>
 #include <stdexcept>
 #include <string>
 #include <system_error>
-#include <unistd.h>
 
 namespace mnist {
 
@@ -15,7 +15,8 @@ void write_atomically(const std::filesystem::path& target,
     write(tmp);
     std::error_code ec;
     fs::rename(tmp, target, ec);
-    if (ec) throw std::runtime_error(target.string() + ": cannot rename into place: " + ec.message());
+    if (ec)
+      throw std::runtime_error(target.string() + ": cannot rename into place: " + ec.message());
   } catch (...) {
     std::error_code ignored;
     fs::remove(tmp, ignored);

@@ -25,7 +25,8 @@ struct FlagInfo {
 };
 
 constexpr FlagInfo kFlags[] = {
-    {Flag::data, "data", "DIR", "directory holding the MNIST files (default: " MNIST_DEFAULT_DATA_DIR ")"},
+    {Flag::data, "data", "DIR",
+     "directory holding the MNIST files (default: " MNIST_DEFAULT_DATA_DIR ")"},
     {Flag::weights, "weights", "FILE", "safetensors weights to load"},
     {Flag::epochs, "epochs", "N", "training epochs (default 5)"},
     {Flag::batch, "batch", "N", "images per batch (default 128)"},
@@ -69,7 +70,8 @@ void print_help(const CliSpec& spec) {
   for (Flag f : spec.flags) {
     const FlagInfo& i = info(f);
     auto custom = spec.help.find(f);
-    line(i.name, i.value_name ? i.value_name : "", custom != spec.help.end() ? custom->second : i.help);
+    line(i.name, i.value_name ? i.value_name : "",
+         custom != spec.help.end() ? custom->second : i.help);
   }
   for (const ExtraFlag& e : spec.extra) line(e.name, e.value_name, e.help);
   line("help", "", "show this help and exit");
@@ -124,19 +126,39 @@ std::optional<Options> parse_cli(int argc, char** argv, const CliSpec& spec) {
       }
       const std::string v = take_value(shared->value_name);
       switch (shared->flag) {
-        case Flag::data: o.data_dir = v; break;
-        case Flag::weights: o.weights = v; break;
-        case Flag::json: o.json = v; break;
-        case Flag::epochs: o.epochs = parse_number<int>(name, v, 1, 1000); break;
-        case Flag::batch: o.batch = parse_number<int>(name, v, 1, 60000); break;
-        case Flag::seed: o.seed = parse_number<uint64_t>(name, v, 0, UINT64_MAX); break;
-        case Flag::threads: o.threads = parse_number<int>(name, v, 1, 1024); break;
-        case Flag::limit: o.limit = parse_number<int>(name, v, 1, 60000); break;
-        case Flag::lr: o.lr = parse_number<float>(name, v, 1e-9f, 10.0f); break;
-        case Flag::verbose: break;
+        case Flag::data:
+          o.data_dir = v;
+          break;
+        case Flag::weights:
+          o.weights = v;
+          break;
+        case Flag::json:
+          o.json = v;
+          break;
+        case Flag::epochs:
+          o.epochs = parse_number<int>(name, v, 1, 1000);
+          break;
+        case Flag::batch:
+          o.batch = parse_number<int>(name, v, 1, 60000);
+          break;
+        case Flag::seed:
+          o.seed = parse_number<uint64_t>(name, v, 0, UINT64_MAX);
+          break;
+        case Flag::threads:
+          o.threads = parse_number<int>(name, v, 1, 1024);
+          break;
+        case Flag::limit:
+          o.limit = parse_number<int>(name, v, 1, 60000);
+          break;
+        case Flag::lr:
+          o.lr = parse_number<float>(name, v, 1e-9f, 10.0f);
+          break;
+        case Flag::verbose:
+          break;
       }
       if ((shared->flag == Flag::data || shared->flag == Flag::weights ||
-           shared->flag == Flag::json) && v.empty()) {
+           shared->flag == Flag::json) &&
+          v.empty()) {
         throw UsageError("--" + name + " needs a non-empty value");
       }
       continue;

@@ -26,26 +26,26 @@ struct ExtraFlag {
 
 /// What a binary is and which flags it takes, for parsing and for --help.
 struct CliSpec {
-  std::string program;                     ///< e.g. "stage01"
-  std::string summary;                     ///< one line for --help
-  std::vector<Flag> flags;                 ///< the shared flags it accepts
-  std::map<Flag, std::string> help;        ///< per-binary help text that replaces the default
-  std::vector<ExtraFlag> extra;            ///< flags of its own
+  std::string program;               ///< e.g. "stage01"
+  std::string summary;               ///< one line for --help
+  std::vector<Flag> flags;           ///< the shared flags it accepts
+  std::map<Flag, std::string> help;  ///< per-binary help text that replaces the default
+  std::vector<ExtraFlag> extra;      ///< flags of its own
 };
 
 /// Parsed flag values, with the project-wide defaults.
 struct Options {
-  std::filesystem::path data_dir;          ///< --data DIR (default: the repo's data/mnist)
+  std::filesystem::path data_dir;                ///< --data DIR (default: the repo's data/mnist)
   std::optional<std::filesystem::path> weights;  ///< --weights FILE
   std::optional<std::filesystem::path> json;     ///< --json FILE: machine-readable results
-  int epochs = 5;                          ///< --epochs N (>= 1)
-  int batch = 128;                         ///< --batch N (>= 1)
-  uint64_t seed = 1;                       ///< --seed N
-  int threads = 0;                         ///< --threads N (>= 1); 0: not given, all cores
-  int limit = 0;                           ///< --limit N (>= 1); 0: not given, whole set
-  float lr = 1e-3f;                        ///< --lr X (> 0)
-  bool verbose = false;                    ///< --verbose
-  std::map<std::string, std::string> extra;  ///< values of the spec's extra flags
+  int epochs = 5;                                ///< --epochs N (>= 1)
+  int batch = 128;                               ///< --batch N (>= 1)
+  uint64_t seed = 1;                             ///< --seed N
+  int threads = 0;                               ///< --threads N (>= 1); 0: not given, all cores
+  int limit = 0;                                 ///< --limit N (>= 1); 0: not given, whole set
+  float lr = 1e-3f;                              ///< --lr X (> 0)
+  bool verbose = false;                          ///< --verbose
+  std::map<std::string, std::string> extra;      ///< values of the spec's extra flags
 
   /// An extra flag's value as an integer; throws UsageError naming the flag if it is not one.
   int extra_int(const std::string& name) const;

@@ -13,7 +13,8 @@ int argmax(const float* values, int n) {
 std::vector<int> predict(const Tensor& logits) {
   const int n = logits.dim(0), classes = logits.dim(1);
   std::vector<int> out(static_cast<size_t>(n));
-  for (int i = 0; i < n; ++i) out[static_cast<size_t>(i)] = argmax(logits.data() + int64_t{i} * classes, classes);
+  for (int i = 0; i < n; ++i)
+    out[static_cast<size_t>(i)] = argmax(logits.data() + int64_t{i} * classes, classes);
   return out;
 }
 
@@ -31,11 +32,13 @@ EvalResult evaluate(const ForwardFn& forward, const Params& params, const Datase
     expect_shape(logits, {count, net::kClasses}, "forward pass output");
     times.push_back(t);
     if (all_logits) {
-      std::copy_n(logits.data(), logits.size(), all_logits->data() + int64_t{begin} * net::kClasses);
+      std::copy_n(logits.data(), logits.size(),
+                  all_logits->data() + int64_t{begin} * net::kClasses);
     }
     r.seconds += t;
     const std::vector<int> predicted = predict(logits);
-    for (int i = 0; i < count; ++i) r.correct += predicted[static_cast<size_t>(i)] == b.labels[static_cast<size_t>(i)];
+    for (int i = 0; i < count; ++i)
+      r.correct += predicted[static_cast<size_t>(i)] == b.labels[static_cast<size_t>(i)];
     r.images += count;
   }
   r.batch_seconds = summarize(std::move(times));

@@ -13,13 +13,14 @@ namespace mnist {
 int forward_stage_main(int argc, char** argv, const StageInfo& stage, const ForwardFn& forward,
                        const std::string& extra_lines) {
   return run_main([&] {
-    CliSpec spec{"stage" + stage.id,
-                 "Stage " + stage.id + " (" + stage.name + "): " + stage.summary +
-                     "\nClassifies the MNIST test set and reports accuracy and speed.",
-                 {Flag::data, Flag::weights, Flag::batch, Flag::seed, Flag::threads, Flag::limit,
-                  Flag::json},
-                 {{Flag::weights, "trained weights (safetensors); without it, random init from --seed"}},
-                 {{"logits", "FILE", "also write every image's logits [N,10] as an IDX float32 file", ""}}};
+    CliSpec spec{
+        "stage" + stage.id,
+        "Stage " + stage.id + " (" + stage.name + "): " + stage.summary +
+            "\nClassifies the MNIST test set and reports accuracy and speed.",
+        {Flag::data, Flag::weights, Flag::batch, Flag::seed, Flag::threads, Flag::limit,
+         Flag::json},
+        {{Flag::weights, "trained weights (safetensors); without it, random init from --seed"}},
+        {{"logits", "FILE", "also write every image's logits [N,10] as an IDX float32 file", ""}}};
     auto options = parse_cli(argc, argv, spec);
     if (!options) return 0;
     const Options& o = *options;
@@ -44,7 +45,8 @@ int forward_stage_main(int argc, char** argv, const StageInfo& stage, const Forw
 
     const std::string logits_path = o.extra.at("logits");
     Tensor logits;
-    const EvalResult r = evaluate(forward, params, test, o.batch, logits_path.empty() ? nullptr : &logits);
+    const EvalResult r =
+        evaluate(forward, params, test, o.batch, logits_path.empty() ? nullptr : &logits);
     const double gflops = r.images * net::kForwardFlops / r.seconds / 1e9;
     std::printf("  accuracy  %.2f%% (%d/%d)\n", 100.0 * r.accuracy(), r.correct, r.images);
     std::printf("  speed     %.0f images/s, %.2f GFLOP/s, %.3f s in forward passes\n",

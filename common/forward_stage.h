@@ -10,10 +10,10 @@ namespace mnist {
 
 /// How a stage introduces itself.
 struct StageInfo {
-  std::string id;       ///< "01"
-  std::string name;     ///< "naive loops"
-  std::string summary;  ///< one line: what this stage does differently
-  bool threaded = true; ///< false for a stage that runs on one thread whatever --threads says
+  std::string id;        ///< "01"
+  std::string name;      ///< "naive loops"
+  std::string summary;   ///< one line: what this stage does differently
+  bool threaded = true;  ///< false for a stage that runs on one thread whatever --threads says
 };
 
 /// Parses the shared flags (--data --weights --batch --seed --threads --limit --json, and

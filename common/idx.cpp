@@ -151,7 +151,8 @@ void write_idx(const fs::path& path, const IdxArray& array) {
   if (is_u8) {
     if (n > 0) std::memcpy(p, array.u8.data(), n);  // an empty vector's data() may be null
   } else {
-    for (size_t i = 0; i < n; ++i) put_big_endian_u32(p + 4 * i, std::bit_cast<uint32_t>(array.f32[i]));
+    for (size_t i = 0; i < n; ++i)
+      put_big_endian_u32(p + 4 * i, std::bit_cast<uint32_t>(array.f32[i]));
   }
 
   const bool gz = path.extension() == ".gz";

@@ -22,8 +22,8 @@ enum class IdxType : uint8_t {
 struct IdxArray {
   IdxType type = IdxType::u8;  ///< element type
   std::vector<int> dims;       ///< dimensions, outermost first
-  std::vector<uint8_t> u8;  ///< elements when type == u8
-  std::vector<float> f32;   ///< elements when type == f32
+  std::vector<uint8_t> u8;     ///< elements when type == u8
+  std::vector<float> f32;      ///< elements when type == f32
 
   /// Number of elements the dims describe.
   int64_t count() const;

@@ -62,8 +62,9 @@ Dataset load_mnist_files(const fs::path& images_path, const fs::path& labels_pat
   set.labels.resize(static_cast<size_t>(keep));
   for (int i = 0; i < keep; ++i) {
     const int label = labels.u8[static_cast<size_t>(i)];
-    if (label > 9) fail(labels_path, "label " + std::to_string(label) + " at index " +
-                                         std::to_string(i) + " is not a digit 0..9");
+    if (label > 9)
+      fail(labels_path, "label " + std::to_string(label) + " at index " + std::to_string(i) +
+                            " is not a digit 0..9");
     set.labels[static_cast<size_t>(i)] = label;
   }
   set.images = Tensor({keep, 1, net::kImageSize, net::kImageSize});

@@ -17,8 +17,8 @@ enum class Split { train, test };
 
 /// A set of labelled images.
 struct Dataset {
-  Tensor images;             ///< [N,1,28,28], pixel / 255
-  std::vector<int> labels;   ///< N labels in 0..9
+  Tensor images;            ///< [N,1,28,28], pixel / 255
+  std::vector<int> labels;  ///< N labels in 0..9
   /// Number of examples.
   int size() const { return static_cast<int>(labels.size()); }
 };

@@ -43,9 +43,12 @@ Params Params::clone() const {
 const Shape& param_shape(std::string_view name) {
   using namespace net;
   static const std::array<Shape, 6> shapes = {
-      Shape{kConv1Channels, 1, kKernel, kKernel}, Shape{kConv1Channels},
-      Shape{kConv2Channels, kConv1Channels, kKernel, kKernel}, Shape{kConv2Channels},
-      Shape{kClasses, kFlat}, Shape{kClasses}};
+      Shape{kConv1Channels, 1, kKernel, kKernel},
+      Shape{kConv1Channels},
+      Shape{kConv2Channels, kConv1Channels, kKernel, kKernel},
+      Shape{kConv2Channels},
+      Shape{kClasses, kFlat},
+      Shape{kClasses}};
   for (size_t i = 0; i < kNames.size(); ++i) {
     if (kNames[i] == name) return shapes[i];
   }

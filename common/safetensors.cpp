@@ -139,8 +139,8 @@ class HeaderParser {
   }
 
   void ws() {
-    while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\n' || s_[pos_] == '\t' ||
-                                s_[pos_] == '\r')) {
+    while (pos_ < s_.size() &&
+           (s_[pos_] == ' ' || s_[pos_] == '\n' || s_[pos_] == '\t' || s_[pos_] == '\r')) {
       ++pos_;
     }
   }
@@ -154,8 +154,9 @@ class HeaderParser {
     return true;
   }
   void expect(char c) {
-    if (!accept(c)) bad(std::string("malformed JSON header: expected '") + c + "' at byte " +
-                        std::to_string(pos_));
+    if (!accept(c))
+      bad(std::string("malformed JSON header: expected '") + c + "' at byte " +
+          std::to_string(pos_));
   }
   [[noreturn]] void bad(const std::string& what) { fail(path_, "header: " + what); }
 
@@ -211,8 +212,9 @@ std::map<std::string, Tensor> load_safetensors(const fs::path& path) {
   uint64_t header_size = 0;
   if (file_size < sizeof header_size) fail(path, "file cut short: no header length");
   in.read(reinterpret_cast<char*>(&header_size), sizeof header_size);
-  if (header_size > kMaxHeader) fail(path, "header length " + std::to_string(header_size) +
-                                               " is implausible (not a safetensors file?)");
+  if (header_size > kMaxHeader)
+    fail(path, "header length " + std::to_string(header_size) +
+                   " is implausible (not a safetensors file?)");
   if (header_size > file_size - sizeof header_size) {
     fail(path, "file cut short: the header claims more bytes than the file holds");
   }
@@ -261,8 +263,8 @@ std::map<std::string, Tensor> load_safetensors(const fs::path& path) {
     if (!in) fail(path, "read error in tensor '" + name + "'");
     for (int64_t i = 0; i < t.size(); ++i) {
       if (!std::isfinite(t[i])) {
-        fail(path, "tensor '" + name + "' holds a non-finite value at element " +
-                       std::to_string(i));
+        fail(path,
+             "tensor '" + name + "' holds a non-finite value at element " + std::to_string(i));
       }
     }
     tensors.emplace(name, std::move(t));

@@ -25,7 +25,9 @@ int64_t element_count(const Shape& shape) {
   return n;
 }
 
-void Tensor::AlignedFree::operator()(float* p) const { std::free(p); }
+void Tensor::AlignedFree::operator()(float* p) const {
+  std::free(p);
+}
 
 Tensor::Tensor(Shape shape) : shape_(std::move(shape)), size_(element_count(shape_)) {
   // aligned_alloc wants a size that is a multiple of the alignment.
@@ -65,7 +67,9 @@ Tensor Tensor::reshaped(Shape shape) && {
   return t;
 }
 
-void Tensor::fill(float v) { std::fill_n(data(), size_, v); }
+void Tensor::fill(float v) {
+  std::fill_n(data(), size_, v);
+}
 
 void Tensor::check_flat(int64_t i) const {
   if (i < 0 || i >= size_) {

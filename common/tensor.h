@@ -37,7 +37,7 @@ class Tensor {
 
   Tensor(Tensor&&) noexcept = default;             ///< Moves take the storage: no copy.
   Tensor& operator=(Tensor&&) noexcept = default;  ///< Moves take the storage: no copy.
-  Tensor(const Tensor&) = delete;  ///< Copies are explicit: use clone().
+  Tensor(const Tensor&) = delete;                  ///< Copies are explicit: use clone().
   Tensor& operator=(const Tensor&) = delete;
 
   /// A deep copy.

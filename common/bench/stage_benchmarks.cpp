@@ -16,8 +16,8 @@ namespace mnist::bench {
 void set_rate_counters(benchmark::State& state, double flops_per_iteration,
                        double images_per_iteration) {
   const double iterations = static_cast<double>(state.iterations());
-  state.counters["GFLOP/s"] = benchmark::Counter(flops_per_iteration * iterations / 1e9,
-                                                 benchmark::Counter::kIsRate);
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(flops_per_iteration * iterations / 1e9, benchmark::Counter::kIsRate);
   state.counters["images/s"] =
       benchmark::Counter(images_per_iteration * iterations, benchmark::Counter::kIsRate);
 }
@@ -55,15 +55,16 @@ void register_stage_benchmarks(const StageBenchSpec& spec) {
         &params->conv2_bias, 2.0 * kConv2Macs);
   layer("dense", spec.dense, {B, kFlat}, &params->fc_weight, &params->fc_bias, 2.0 * kDenseMacs);
 
-  benchmark::RegisterBenchmark((spec.stage + ".forward").c_str(),
-                               [=](benchmark::State& state) {
-                                 const Tensor images = random_tensor({B, 1, kImageSize, kImageSize}, 11);
-                                 for (auto _ : state) {
-                                   Tensor logits = spec.forward(*params, images);
-                                   benchmark::DoNotOptimize(logits.data());
-                                 }
-                                 set_rate_counters(state, kForwardFlops * B, B);
-                               })
+  benchmark::RegisterBenchmark(
+      (spec.stage + ".forward").c_str(),
+      [=](benchmark::State& state) {
+        const Tensor images = random_tensor({B, 1, kImageSize, kImageSize}, 11);
+        for (auto _ : state) {
+          Tensor logits = spec.forward(*params, images);
+          benchmark::DoNotOptimize(logits.data());
+        }
+        set_rate_counters(state, kForwardFlops * B, B);
+      })
       ->Unit(benchmark::kMillisecond)
       ->UseRealTime();
 

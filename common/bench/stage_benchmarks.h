@@ -22,11 +22,11 @@ using LayerFn = std::function<Tensor(const Tensor&, const Tensor&, const Tensor&
 
 /// What a stage offers to benchmark.
 struct StageBenchSpec {
-  std::string stage;   ///< prefix of every benchmark name, e.g. "stage01"
-  ForwardFn forward;   ///< the whole network
-  LayerFn conv;        ///< conv + bias (the stage's own; ReLU not included)
-  LayerFn dense;       ///< dense + bias
-  int batch = 128;     ///< images per forward call
+  std::string stage;     ///< prefix of every benchmark name, e.g. "stage01"
+  ForwardFn forward;     ///< the whole network
+  LayerFn conv;          ///< conv + bias (the stage's own; ReLU not included)
+  LayerFn dense;         ///< dense + bias
+  int batch = 128;       ///< images per forward call
   bool test_set = true;  ///< also time the 10,000-image test set (needs `make data`)
 };
 

@@ -25,8 +25,8 @@ using Buffers = GpuStoplight::Buffers;
 // Throws if a CUDA runtime call failed, naming the call and where it was made.
 void check(cudaError_t status, const char* call, const char* file, int line) {
   if (status != cudaSuccess) {
-    throw std::runtime_error(std::string(call) + " failed: " + cudaGetErrorString(status) +
-                             " (" + file + ":" + std::to_string(line) + ")");
+    throw std::runtime_error(std::string(call) + " failed: " + cudaGetErrorString(status) + " (" +
+                             file + ":" + std::to_string(line) + ")");
   }
 }
 #define CUDA_CHECK(call) check((call), #call, __FILE__, __LINE__)
@@ -42,7 +42,8 @@ __constant__ float c_walk[kPatterns];
 
 // Weight number t (0..15) of w: the hidden weights row by row, then the output weights.
 __device__ float& weight_at(Weights& w, int t) {
-  return t < kHidden * kInputs ? w.hidden[t / kInputs][t % kInputs] : w.output[t - kHidden * kInputs];
+  return t < kHidden * kInputs ? w.hidden[t / kInputs][t % kInputs]
+                               : w.output[t - kHidden * kInputs];
 }
 
 // Forward pass, one thread per pattern; then thread 0 adds up the squared errors in pattern
@@ -149,8 +150,7 @@ float GpuStoplight::step(float lr) {
   CHECK_LAUNCH(update_kernel);
   // The stopping rule needs the error on the CPU: this copy waits for all three kernels.
   float error = 0;
-  CUDA_CHECK(cudaMemcpy(&error, &device_->activations.error, sizeof error,
-                        cudaMemcpyDeviceToHost));
+  CUDA_CHECK(cudaMemcpy(&error, &device_->activations.error, sizeof error, cudaMemcpyDeviceToHost));
   return error;
 }
 

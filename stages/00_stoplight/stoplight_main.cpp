@@ -12,8 +12,9 @@ int stoplight_main(int argc, char** argv, const std::string& program, const std:
   return mnist::run_main([&] {
     const mnist::CliSpec spec{
         program,
-        "Stage 00 (stoplight, " + where + "): a 3 -> 4 (ReLU) -> 1 network learns when to walk\n"
-        "from four streetlight patterns, by gradient descent (lr 0.1, mean squared error).",
+        "Stage 00 (stoplight, " + where +
+            "): a 3 -> 4 (ReLU) -> 1 network learns when to walk\n"
+            "from four streetlight patterns, by gradient descent (lr 0.1, mean squared error).",
         {mnist::Flag::seed, mnist::Flag::verbose, mnist::Flag::json},
         {{mnist::Flag::seed, "seed for the initial weights, uniform in [-1, 1) (default 1)"},
          {mnist::Flag::verbose, "print the error of every iteration"}},
@@ -21,26 +22,32 @@ int stoplight_main(int argc, char** argv, const std::string& program, const std:
     const auto options = mnist::parse_cli(argc, argv, spec);
     if (!options) return 0;
 
-    std::printf("stage 00 - stoplight (%s): seed %llu, lr %.1f, stop below error %.3f or after %d "
-                "iterations\n",
-                where.c_str(), static_cast<unsigned long long>(options->seed), kLearningRate,
-                kTargetError, kMaxIterations);
+    std::printf(
+        "stage 00 - stoplight (%s): seed %llu, lr %.1f, stop below error %.3f or after %d "
+        "iterations\n",
+        where.c_str(), static_cast<unsigned long long>(options->seed), kLearningRate, kTargetError,
+        kMaxIterations);
     std::fflush(stdout);
     const Outcome out = run(init_weights(options->seed), options->verbose);
-    std::printf("  device      %s\n%s", out.device.c_str(), report(out.log, out.predictions).c_str());
+    std::printf("  device      %s\n%s", out.device.c_str(),
+                report(out.log, out.predictions).c_str());
 
     if (options->json) {
       const mnist::Percentiles p = mnist::summarize(out.log.seconds);
       mnist::Results r;
-      r.add("stage", "00").add("name", "stoplight").add("device", out.device)
+      r.add("stage", "00")
+          .add("name", "stoplight")
+          .add("device", out.device)
           .add("seed", static_cast<double>(options->seed))
           .add("iterations", out.log.iterations())
           .add("final_error", out.log.errors.empty() ? 0.0 : out.log.errors.back());
       for (int n = 0; n < kPatterns; ++n) {
         r.add("prediction_" + std::to_string(n), out.predictions[n]);
       }
-      r.add("iteration_p50_us", p.p50 * 1e6).add("iteration_p90_us", p.p90 * 1e6)
-          .add("iteration_p99_us", p.p99 * 1e6).add("iteration_min_us", p.min * 1e6)
+      r.add("iteration_p50_us", p.p50 * 1e6)
+          .add("iteration_p90_us", p.p90 * 1e6)
+          .add("iteration_p99_us", p.p99 * 1e6)
+          .add("iteration_min_us", p.min * 1e6)
           .add("iteration_max_us", p.max * 1e6);
       // One line for the tour's summary table, where both binaries appear as stage 00.
       char note[200];

@@ -11,7 +11,7 @@ mnist::Tensor forward(const mnist::Params& p, const mnist::Tensor& images) {
   x = maxpool2x2(x);                                              // [N,64,5,5]
   x = flatten(std::move(x));                                      // [N,1600]
   // Dropout is the identity at inference (inverted dropout scales during training instead).
-  return dense(x, p.fc_weight, p.fc_bias);                        // [N,10]
+  return dense(x, p.fc_weight, p.fc_bias);  // [N,10]
 }
 
 }  // namespace stage01

@@ -26,9 +26,9 @@ void register_loop_order(const std::string& order, GemmFn gemm, const std::strin
           benchmark::DoNotOptimize(C.data());
           benchmark::ClobberMemory();
         }
-        state.counters["GFLOP/s"] = benchmark::Counter(
-            2.0 * M * N * K * static_cast<double>(state.iterations()) / 1e9,
-            benchmark::Counter::kIsRate);
+        state.counters["GFLOP/s"] =
+            benchmark::Counter(2.0 * M * N * K * static_cast<double>(state.iterations()) / 1e9,
+                               benchmark::Counter::kIsRate);
       })
       ->Unit(benchmark::kMicrosecond)
       ->UseRealTime();

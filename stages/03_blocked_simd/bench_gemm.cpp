@@ -37,15 +37,16 @@ std::vector<GemmShape> ladder_shapes() {
 std::vector<GemmShape> sgemm_shapes() {
   using namespace mnist::net;
   constexpr int kBatch = 128;
-  const int conv1_cols = kConv1Size * kConv1Size * kBatch, conv2_cols = kConv2Size * kConv2Size * kBatch;
+  const int conv1_cols = kConv1Size * kConv1Size * kBatch,
+            conv2_cols = kConv2Size * kConv2Size * kBatch;
   const int conv1_rows = kKernel * kKernel, conv2_rows = kConv1Channels * kKernel * kKernel;
   return {
-      {"dense_Bt", false, true, kBatch, kClasses, kFlat},                       // forward
-      {"conv1_dW", false, true, kConv1Channels, conv1_rows, conv1_cols},        // dY cols^T
-      {"conv2_dW", false, true, kConv2Channels, conv2_rows, conv2_cols},        // dY cols^T
-      {"conv2_dcols", true, false, conv2_rows, conv2_cols, kConv2Channels},     // W^T dY
-      {"dense_dW", true, false, kClasses, kFlat, kBatch},                       // dY^T X
-      {"dense_dX", false, false, kBatch, kFlat, kClasses},                      // dY W
+      {"dense_Bt", false, true, kBatch, kClasses, kFlat},                    // forward
+      {"conv1_dW", false, true, kConv1Channels, conv1_rows, conv1_cols},     // dY cols^T
+      {"conv2_dW", false, true, kConv2Channels, conv2_rows, conv2_cols},     // dY cols^T
+      {"conv2_dcols", true, false, conv2_rows, conv2_cols, kConv2Channels},  // W^T dY
+      {"dense_dW", true, false, kClasses, kFlat, kBatch},                    // dY^T X
+      {"dense_dX", false, false, kBatch, kFlat, kClasses},                   // dY W
   };
 }
 
@@ -58,14 +59,20 @@ struct Operands {
   int lda, ldb, ldc;
   explicit Operands(const GemmShape& shape)
       : s(shape),
-        A(mnist::bench::random_tensor(s.trans_a ? mnist::Shape{s.K, s.M} : mnist::Shape{s.M, s.K}, 1)),
-        B(mnist::bench::random_tensor(s.trans_b ? mnist::Shape{s.N, s.K} : mnist::Shape{s.K, s.N}, 2)),
+        A(mnist::bench::random_tensor(s.trans_a ? mnist::Shape{s.K, s.M} : mnist::Shape{s.M, s.K},
+                                      1)),
+        B(mnist::bench::random_tensor(s.trans_b ? mnist::Shape{s.N, s.K} : mnist::Shape{s.K, s.N},
+                                      2)),
         C({s.M, s.N}),
         lda(s.trans_a ? s.M : s.K),
         ldb(s.trans_b ? s.K : s.N),
         ldc(s.N) {}
-  float a(int i, int k) const { return s.trans_a ? A[int64_t{k} * lda + i] : A[int64_t{i} * lda + k]; }
-  float b(int k, int j) const { return s.trans_b ? B[int64_t{j} * ldb + k] : B[int64_t{k} * ldb + j]; }
+  float a(int i, int k) const {
+    return s.trans_a ? A[int64_t{k} * lda + i] : A[int64_t{i} * lda + k];
+  }
+  float b(int k, int j) const {
+    return s.trans_b ? B[int64_t{j} * ldb + k] : B[int64_t{k} * ldb + j];
+  }
 };
 
 // The largest error of C at 64 sampled entries (the four corners among them) against a
@@ -97,8 +104,8 @@ void time_gemm(benchmark::State& state, Operands& o, const std::function<void()>
     benchmark::ClobberMemory();
   }
   const double flops = 2.0 * o.s.M * o.s.N * o.s.K;
-  state.counters["GFLOP/s"] = benchmark::Counter(flops * static_cast<double>(state.iterations()) / 1e9,
-                                                 benchmark::Counter::kIsRate);
+  state.counters["GFLOP/s"] = benchmark::Counter(
+      flops * static_cast<double>(state.iterations()) / 1e9, benchmark::Counter::kIsRate);
   const double error = sampled_error(o);
   state.counters["max_rel_error"] = error;
   if (!(error < 1e-4)) state.SkipWithError("wrong result: sampled error above 1e-4");
@@ -121,14 +128,13 @@ std::string name_of(const std::string& what, const GemmShape& s, int threads) {
 }
 
 void register_step(const Rung& rung, const GemmShape& s, int threads) {
-  benchmark::RegisterBenchmark(name_of("gemm/" + std::string(rung.name), s, threads).c_str(),
-                               [=](benchmark::State& state) {
-                                 OmpThreads omp(threads);
-                                 Operands o(s);
-                                 time_gemm(state, o, [&] {
-                                   rung.gemm(s.M, s.N, s.K, o.A.data(), o.B.data(), o.C.data());
-                                 });
-                               })
+  benchmark::RegisterBenchmark(
+      name_of("gemm/" + std::string(rung.name), s, threads).c_str(),
+      [=](benchmark::State& state) {
+        OmpThreads omp(threads);
+        Operands o(s);
+        time_gemm(state, o, [&] { rung.gemm(s.M, s.N, s.K, o.A.data(), o.B.data(), o.C.data()); });
+      })
       ->Unit(benchmark::kMicrosecond)
       ->UseRealTime();
 }
@@ -149,17 +155,17 @@ void register_sgemm(const GemmShape& s, int threads) {
 
 void register_openblas([[maybe_unused]] const GemmShape& s, [[maybe_unused]] int threads) {
 #if defined(MNIST_HAVE_OPENBLAS)
-  benchmark::RegisterBenchmark(
-      name_of("openblas", s, threads).c_str(),
-      [=](benchmark::State& state) {
-        openblas_set_num_threads(threads);
-        Operands o(s);
-        time_gemm(state, o, [&] {
-          cblas_sgemm(CblasRowMajor, s.trans_a ? CblasTrans : CblasNoTrans,
-                      s.trans_b ? CblasTrans : CblasNoTrans, s.M, s.N, s.K, 1.0f, o.A.data(),
-                      o.lda, o.B.data(), o.ldb, 0.0f, o.C.data(), o.ldc);
-        });
-      })
+  benchmark::RegisterBenchmark(name_of("openblas", s, threads).c_str(),
+                               [=](benchmark::State& state) {
+                                 openblas_set_num_threads(threads);
+                                 Operands o(s);
+                                 time_gemm(state, o, [&] {
+                                   cblas_sgemm(CblasRowMajor, s.trans_a ? CblasTrans : CblasNoTrans,
+                                               s.trans_b ? CblasTrans : CblasNoTrans, s.M, s.N, s.K,
+                                               1.0f, o.A.data(), o.lda, o.B.data(), o.ldb, 0.0f,
+                                               o.C.data(), o.ldc);
+                                 });
+                               })
       ->Unit(benchmark::kMicrosecond)
       ->UseRealTime();
 #endif
@@ -171,9 +177,9 @@ void register_gemm_benchmarks() {
 #if defined(MNIST_HAVE_OPENBLAS)
   // Which OpenBLAS kernels ran depends on the CPU it detected, or on OPENBLAS_CORETYPE.
   const char* coretype = std::getenv("OPENBLAS_CORETYPE");
-  benchmark::AddCustomContext("openblas", std::string(openblas_get_config()) + ", core " +
-                                              openblas_get_corename() + ", OPENBLAS_CORETYPE=" +
-                                              (coretype ? coretype : "(unset)"));
+  benchmark::AddCustomContext(
+      "openblas", std::string(openblas_get_config()) + ", core " + openblas_get_corename() +
+                      ", OPENBLAS_CORETYPE=" + (coretype ? coretype : "(unset)"));
 #else
   benchmark::AddCustomContext("openblas", "not found at build time: no yardstick");
 #endif

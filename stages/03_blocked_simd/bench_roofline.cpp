@@ -26,9 +26,10 @@ void register_peak(const FmaLoop& loop, const std::string& name, int threads) {
           sink += loop.run(kFmaRounds);
         }
         benchmark::DoNotOptimize(sink);
-        state.counters["GFLOP/s"] = benchmark::Counter(
-            loop.flops_per_round * kFmaRounds * threads * static_cast<double>(state.iterations()) / 1e9,
-            benchmark::Counter::kIsRate);
+        state.counters["GFLOP/s"] =
+            benchmark::Counter(loop.flops_per_round * kFmaRounds * threads *
+                                   static_cast<double>(state.iterations()) / 1e9,
+                               benchmark::Counter::kIsRate);
       })
       ->Unit(benchmark::kMillisecond)
       ->UseRealTime();
@@ -54,8 +55,8 @@ void register_stream(const std::string& kernel, int threads) {
           benchmark::ClobberMemory();
         }
         const double bytes = (copy ? 8.0 : 12.0) * kStreamFloats;
-        state.counters["GB/s"] = benchmark::Counter(bytes * static_cast<double>(state.iterations()) / 1e9,
-                                                    benchmark::Counter::kIsRate);
+        state.counters["GB/s"] = benchmark::Counter(
+            bytes * static_cast<double>(state.iterations()) / 1e9, benchmark::Counter::kIsRate);
       })
       ->Unit(benchmark::kMillisecond)
       ->UseRealTime();
@@ -70,7 +71,8 @@ void register_roofline_benchmarks() {
     for (int threads : {1, 2})
       // The widest loop is this machine's peak; the narrower ones show what it would be
       // for code limited to that instruction set (such as OpenBLAS's Haswell kernels).
-      register_peak(loops[i], i == 0 ? "peak_fma" : "peak_fma_" + std::string(loops[i].isa), threads);
+      register_peak(loops[i], i == 0 ? "peak_fma" : "peak_fma_" + std::string(loops[i].isa),
+                    threads);
   for (const char* kernel : {"copy", "triad"})
     for (int threads : {1, 2}) register_stream(kernel, threads);
 }

@@ -13,7 +13,7 @@ namespace stage03 {
 ///
 /// beta == 0 never reads C (it may hold garbage or NaN), as in BLAS. Runs on every OpenMP
 /// thread when called from outside a parallel region, on the calling thread inside one.
-void sgemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A,
-           int lda, const float* B, int ldb, float beta, float* C, int ldc);
+void sgemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A, int lda,
+           const float* B, int ldb, float beta, float* C, int ldc);
 
 }  // namespace stage03

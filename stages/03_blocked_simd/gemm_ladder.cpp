@@ -48,9 +48,9 @@ void gemm_threaded(int M, int N, int K, const float* A, const float* B, float* C
 
 const std::vector<Rung>& gemm_ladder() {
   static const std::vector<Rung> rungs = {
-      {"0_naive", stage02::gemm_ijk},  {"1_reordered", stage02::gemm_ikj},
-      {"2_blocked", gemm_blocked},     {"3_packed", gemm_packed},
-      {"4_simd", gemm_simd},           {"5_threaded", gemm_threaded}};
+      {"0_naive", stage02::gemm_ijk}, {"1_reordered", stage02::gemm_ikj},
+      {"2_blocked", gemm_blocked},    {"3_packed", gemm_packed},
+      {"4_simd", gemm_simd},          {"5_threaded", gemm_threaded}};
   return rungs;
 }
 

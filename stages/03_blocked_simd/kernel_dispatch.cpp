@@ -7,8 +7,12 @@ namespace stage03 {
 
 #if !defined(MNIST_X86_KERNELS)
 // Not an x86-64 build: only the portable kernel exists.
-const MicroKernel* avx2_kernel() { return nullptr; }
-const MicroKernel* avx512_kernel() { return nullptr; }
+const MicroKernel* avx2_kernel() {
+  return nullptr;
+}
+const MicroKernel* avx512_kernel() {
+  return nullptr;
+}
 #endif
 
 std::vector<const MicroKernel*> available_kernels() {
@@ -16,7 +20,8 @@ std::vector<const MicroKernel*> available_kernels() {
 #if defined(MNIST_X86_KERNELS)
   // __builtin_cpu_supports reads CPUID (and checks that the OS saves the wide registers).
   if (__builtin_cpu_supports("avx512f")) kernels.push_back(avx512_kernel());
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) kernels.push_back(avx2_kernel());
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    kernels.push_back(avx2_kernel());
 #endif
   kernels.push_back(&portable_kernel());
   return kernels;

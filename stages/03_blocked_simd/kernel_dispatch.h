@@ -22,7 +22,8 @@ std::vector<const MicroKernel*> available_kernels();
 const MicroKernel& selected_kernel();
 
 /// One line for a binary's header, e.g.
-/// "  gemm      avx512 micro-kernel (8x32 tile), chosen at run time; available: avx512 avx2 portable".
+/// "  gemm      avx512 micro-kernel (8x32 tile), chosen at run time; available: avx512 avx2
+/// portable".
 std::string describe_selected_kernel();
 
 }  // namespace stage03

@@ -15,7 +15,9 @@ namespace stage03 {
 
 namespace {
 
-int round_up(int n, int multiple) { return (n + multiple - 1) / multiple * multiple; }
+int round_up(int n, int multiple) {
+  return (n + multiple - 1) / multiple * multiple;
+}
 
 // C = beta * C, where beta == 0 writes zeros without reading (C may hold NaN).
 void scale(const OutView& C, int M, int N, float beta) {
@@ -136,9 +138,12 @@ void packed_gemm(const MicroKernel& kernel, int threads, bool trans_a, bool tran
     scale(c, M, N, beta);
     return;
   }
-  // Small products are not worth waking a thread for (a million FLOPs is about 5 us on one
-  // core here); and inside a parallel region the caller already owns the threads.
-  if (omp_in_parallel() || 2.0 * M * N * K < 1e6) threads = 1;
+  // A second thread pays only when each has a good 50 us of work (20 MFLOP): waking one
+  // costs microseconds on an idle machine but milliseconds on a busy one, where it waits for
+  // a core (measured: the dense layer, 4 MFLOP, took 60 us on 2 threads when the machine was
+  // quiet and 8 ms when a compiler held the other core). Inside a parallel region the
+  // caller already owns the threads.
+  if (omp_in_parallel() || 2.0 * M * N * K < 2e7) threads = 1;
   // A C with only a few columns (or rows) goes to the dot-product path, if the long rows it
   // reads are contiguous: the dense layer, and the conv1 weight gradient of stage 04.
   if (N <= kSkinnyMaxColumns && a.cs == 1) {

@@ -38,11 +38,16 @@ void pack_lines(const float* data, int64_t line, int64_t step, int count, int kc
   if (line == 1) return copy_rows(data, step, count, kc, width, out);
   if (count == width) {  // the widths of this stage's kernels (microkernel_*.cpp)
     switch (width) {
-      case 4: return interleave<4>(data, line, step, kc, out);
-      case 6: return interleave<6>(data, line, step, kc, out);
-      case 8: return interleave<8>(data, line, step, kc, out);
-      case 16: return interleave<16>(data, line, step, kc, out);
-      case 32: return interleave<32>(data, line, step, kc, out);
+      case 4:
+        return interleave<4>(data, line, step, kc, out);
+      case 6:
+        return interleave<6>(data, line, step, kc, out);
+      case 8:
+        return interleave<8>(data, line, step, kc, out);
+      case 16:
+        return interleave<16>(data, line, step, kc, out);
+      case 32:
+        return interleave<32>(data, line, step, kc, out);
     }
   }
   for (int p = 0; p < kc; ++p)

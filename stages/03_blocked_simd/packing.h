@@ -16,8 +16,8 @@ namespace stage03 {
 /// matrix with row stride ld is {data, ld, 1}; its transpose is {data, 1, ld}.
 struct MatrixView {
   const float* data;  ///< element (0, 0)
-  int64_t rs;  ///< distance between rows
-  int64_t cs;  ///< distance between columns
+  int64_t rs;         ///< distance between rows
+  int64_t cs;         ///< distance between columns
   /// The view of the block starting at (i, j).
   MatrixView at(int i, int j) const { return {data + i * rs + j * cs, rs, cs}; }
   /// The same data read as its transpose.
@@ -27,8 +27,8 @@ struct MatrixView {
 /// A writable matrix seen through strides: element (i, j) is data[i*rs + j*cs].
 struct OutView {
   float* data;  ///< element (0, 0)
-  int64_t rs;  ///< distance between rows
-  int64_t cs;  ///< distance between columns
+  int64_t rs;   ///< distance between rows
+  int64_t cs;   ///< distance between columns
   /// Element (i, j).
   float& operator()(int i, int j) const { return data[i * rs + j * cs]; }
   /// The same data written as its transpose.

@@ -34,11 +34,11 @@ void set_kernel_attributes();
 struct BatchSource {
   const float* set_images;  ///< [set_size,1,28,28]
   const int* set_labels;    ///< [set_size]
-  int set_size;         ///< examples in the set
-  int steps_per_epoch;  ///< the epoch (for the shuffle) is global step / steps_per_epoch
-  int begin;            ///< first position of this batch in the epoch's order
-  uint64_t seed;        ///< the run's seed: shuffle and dropout keys derive from it
-  int step_offset;      ///< global step = clock->step + step_offset
+  int set_size;             ///< examples in the set
+  int steps_per_epoch;      ///< the epoch (for the shuffle) is global step / steps_per_epoch
+  int begin;                ///< first position of this batch in the epoch's order
+  uint64_t seed;            ///< the run's seed: shuffle and dropout keys derive from it
+  int step_offset;          ///< global step = clock->step + step_offset
 };
 
 /// Gathers images and labels of positions begin..begin+n-1 of the epoch's shuffled order

@@ -16,9 +16,9 @@ namespace stage05 {
 struct TrainConfig {
   Rung rung = Rung::fused;  ///< which rung of the ladder runs the step
   int epochs = 5;           ///< passes over the training set
-  int batch = 128;    ///< images per step; the last step of an epoch takes what is left
-  float lr = 1e-3f;   ///< Adam's learning rate (the other settings are Keras's)
-  uint64_t seed = 1;  ///< shuffles and dropout masks derive from it
+  int batch = 128;          ///< images per step; the last step of an epoch takes what is left
+  float lr = 1e-3f;         ///< Adam's learning rate (the other settings are Keras's)
+  uint64_t seed = 1;        ///< shuffles and dropout masks derive from it
 };
 
 /// What one epoch did.
@@ -34,9 +34,9 @@ struct EpochReport {
 /// The whole run.
 struct TrainOutcome {
   std::vector<EpochReport> epochs;  ///< one report per epoch
-  mnist::Params params;       ///< the trained weights
-  double upload_seconds = 0;  ///< parameters and data sets to the GPU
-  double graph_seconds = 0;   ///< capturing and instantiating the epoch's CUDA graph (rung 3)
+  mnist::Params params;             ///< the trained weights
+  double upload_seconds = 0;        ///< parameters and data sets to the GPU
+  double graph_seconds = 0;         ///< capturing and instantiating the epoch's CUDA graph (rung 3)
 };
 
 /// Trains a copy of `initial` on train_set and evaluates it on test_set (if not null)

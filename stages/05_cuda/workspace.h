@@ -36,10 +36,10 @@ struct Workspace {
   int capacity;  ///< the largest batch
 
   // Parameters and optimiser state, flat (param_layout.h).
-  DeviceBuffer<float> params;  ///< the weights being trained
-  DeviceBuffer<float> grads;   ///< d(mean loss)/d(params) of the last batch
-  DeviceBuffer<float> adam_m;  ///< Adam's running mean of the gradient
-  DeviceBuffer<float> adam_v;  ///< Adam's running mean of the squared gradient
+  DeviceBuffer<float> params;     ///< the weights being trained
+  DeviceBuffer<float> grads;      ///< d(mean loss)/d(params) of the last batch
+  DeviceBuffer<float> adam_m;     ///< Adam's running mean of the gradient
+  DeviceBuffer<float> adam_v;     ///< Adam's running mean of the squared gradient
   DeviceBuffer<StepClock> clock;  ///< the step counter, kept on the GPU so graph replays advance it
 
   // The batch.

@@ -7,10 +7,10 @@
 #include <algorithm>
 #include <string>
 
-#include "tests/agreement/forward_stages.h"
 #include "common/evaluate.h"
 #include "common/mnist.h"
 #include "common/rng.h"
+#include "tests/agreement/forward_stages.h"
 #include "tests/support/test_support.h"
 
 using agreement::forward_stages;
@@ -60,10 +60,11 @@ TEST(Agreement, RandomImagesSeveralParameterSeeds) {
 TEST(Agreement, RealMnistTestImages) {
   REQUIRE_MNIST();
   // Stage 01 classifies about 260 images/s on one core: 200 images per seed keep this short.
-  const mnist::Dataset test = mnist::load_mnist(mnist::testkit::data_dir(), mnist::Split::test, 200);
+  const mnist::Dataset test =
+      mnist::load_mnist(mnist::testkit::data_dir(), mnist::Split::test, 200);
   for (uint64_t seed : {1, 7}) {
     const mnist::Params params = mnist::init_params(seed);
-    expect_all_stages_agree(params, test.images, "first 200 MNIST test images, params seed " +
-                                                     std::to_string(seed));
+    expect_all_stages_agree(params, test.images,
+                            "first 200 MNIST test images, params seed " + std::to_string(seed));
   }
 }

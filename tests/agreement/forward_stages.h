@@ -20,9 +20,9 @@
 // clang-format on
 
 // The entry point every forward stage offers (declared, not included: one line per stage).
-#define MNIST_DECLARE_FORWARD(id) \
-  namespace stage##id {           \
-  mnist::Tensor forward(const mnist::Params& p, const mnist::Tensor& images); \
+#define MNIST_DECLARE_FORWARD(id)                                               \
+  namespace stage##id {                                                         \
+    mnist::Tensor forward(const mnist::Params& p, const mnist::Tensor& images); \
   }
 MNIST_FORWARD_STAGES(MNIST_DECLARE_FORWARD)
 #undef MNIST_DECLARE_FORWARD

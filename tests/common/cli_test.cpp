@@ -5,7 +5,8 @@
 using namespace mnist;
 
 namespace {
-const CliSpec kSpec{"prog", "a test program",
+const CliSpec kSpec{"prog",
+                    "a test program",
                     {Flag::data, Flag::epochs, Flag::batch, Flag::seed, Flag::lr, Flag::verbose},
                     {},
                     {{"rung", "N", "which rung", "3"}, {"fast", "", "a switch", ""}}};

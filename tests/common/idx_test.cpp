@@ -145,7 +145,8 @@ TEST(MnistBadInput, NotTwentyEightByTwentyEight) {
 TEST(MnistBadInput, LabelsGivenAsImages) {
   TempDir dir;
   write_bytes(dir / "lab", header(0x08, {2}) + std::string(2, '\0'));
-  expect_error([&] { load_mnist_files(dir / "lab", dir / "lab"); }, "lab", "not an MNIST image file");
+  expect_error([&] { load_mnist_files(dir / "lab", dir / "lab"); }, "lab",
+               "not an MNIST image file");
 }
 
 TEST(MnistBadInput, MissingDirectory) {

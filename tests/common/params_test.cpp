@@ -23,7 +23,8 @@ TEST(Params, GlorotUniformBoundsAndZeroBiases) {
   const double conv1 = std::sqrt(6.0 / (1 * 9 + 32 * 9));
   const double conv2 = std::sqrt(6.0 / (32 * 9 + 64 * 9));
   const double fc = std::sqrt(6.0 / (1600 + 10));
-  for (auto [t, a] : {std::pair{&p.conv1_weight, conv1}, {&p.conv2_weight, conv2}, {&p.fc_weight, fc}}) {
+  for (auto [t, a] :
+       {std::pair{&p.conv1_weight, conv1}, {&p.conv2_weight, conv2}, {&p.fc_weight, fc}}) {
     double max_abs = 0, sum = 0, sum_sq = 0;
     for (float v : t->values()) {
       max_abs = std::max(max_abs, std::abs(double{v}));
@@ -47,7 +48,9 @@ TEST(Params, SameSeedSameBitsDifferentSeedDifferent) {
   EXPECT_NE(std::memcmp(a.fc_weight.data(), c.fc_weight.data(), 16000 * 4), 0);
 }
 
-TEST(Params, UnknownNameIsRefused) { EXPECT_THROW(param_shape("fc.wieght"), std::invalid_argument); }
+TEST(Params, UnknownNameIsRefused) {
+  EXPECT_THROW(param_shape("fc.wieght"), std::invalid_argument);
+}
 
 TEST(Network, WorkPerImageMatchesTheDesign) {
   EXPECT_EQ(net::kConv1Macs + net::kConv2Macs + net::kDenseMacs, 2440960);

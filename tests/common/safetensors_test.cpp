@@ -4,8 +4,8 @@
 #include <cstring>
 #include <fstream>
 
-#include "common/params.h"
 #include "common/atomic_file.h"
+#include "common/params.h"
 #include "common/safetensors.h"
 #include "tests/support/test_support.h"
 
@@ -62,7 +62,8 @@ TEST(Safetensors, FileLayoutIsTheStandardOne) {
   std::memcpy(&n, bytes.data(), 8);
   EXPECT_EQ(n % 8, 0u);  // data starts 8-byte aligned
   const std::string header = bytes.substr(8, n);
-  EXPECT_NE(header.find("\"conv1.weight\":{\"dtype\":\"F32\",\"shape\":[32,1,3,3]"), std::string::npos);
+  EXPECT_NE(header.find("\"conv1.weight\":{\"dtype\":\"F32\",\"shape\":[32,1,3,3]"),
+            std::string::npos);
   EXPECT_EQ(bytes.size(), 8 + n + 34826 * 4);
 }
 
@@ -126,7 +127,8 @@ TEST(SafetensorsRefuses, HeaderThatLies) {
   expect_refused(dir / "b.safetensors", "needs 12");
   write_bytes(dir / "c.safetensors",
               file_with(R"({"x":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},)"
-                        R"("y":{"dtype":"F32","shape":[4],"data_offsets":[8,24]}})", data));
+                        R"("y":{"dtype":"F32","shape":[4],"data_offsets":[8,24]}})",
+                        data));
   expect_refused(dir / "c.safetensors", "overlapping");
   write_bytes(dir / "d.safetensors", file_with(R"({"x":{"dtype":"F32",)", data));
   expect_refused(dir / "d.safetensors", "header");
@@ -136,9 +138,11 @@ TEST(SafetensorsRefuses, HeaderThatLies) {
 
 TEST(Safetensors, MetadataIsSkipped) {
   TempDir dir;
-  write_bytes(dir / "m.safetensors",
-              file_with(R"({"__metadata__":{"format":"pt"},"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})",
-                        std::string(4, '\0')));
+  write_bytes(
+      dir / "m.safetensors",
+      file_with(
+          R"({"__metadata__":{"format":"pt"},"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})",
+          std::string(4, '\0')));
   const auto tensors = load_safetensors(dir / "m.safetensors");
   ASSERT_EQ(tensors.size(), 1u);
   EXPECT_EQ(tensors.at("x").shape(), (Shape{1}));

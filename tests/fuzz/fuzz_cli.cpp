@@ -17,7 +17,8 @@ using namespace mnist;
 using mnist::fuzz::require;
 
 namespace {
-const CliSpec kSpec{"fuzz", "every shared flag",
+const CliSpec kSpec{"fuzz",
+                    "every shared flag",
                     {Flag::data, Flag::weights, Flag::epochs, Flag::batch, Flag::seed,
                      Flag::threads, Flag::limit, Flag::lr, Flag::json, Flag::verbose},
                     {},

@@ -19,8 +19,9 @@ class ScratchFile {
  public:
   /// `tag` tells the files of one target apart, e.g. "idx".
   explicit ScratchFile(const std::string& tag) {
-    const std::filesystem::path dir =
-        std::filesystem::is_directory("/dev/shm") ? "/dev/shm" : std::filesystem::temp_directory_path();
+    const std::filesystem::path dir = std::filesystem::is_directory("/dev/shm")
+                                          ? "/dev/shm"
+                                          : std::filesystem::temp_directory_path();
     path_ = dir / ("mnist_fuzz_" + std::to_string(::getpid()) + "_" + tag);
   }
   ~ScratchFile() {
@@ -49,7 +50,8 @@ class ScratchFile {
 /// saves the input as a crash, like any sanitizer report.
 inline void require(bool ok, std::string_view what) {
   if (!ok) {
-    std::fprintf(stderr, "fuzz: broken promise: %.*s\n", static_cast<int>(what.size()), what.data());
+    std::fprintf(stderr, "fuzz: broken promise: %.*s\n", static_cast<int>(what.size()),
+                 what.data());
     std::abort();
   }
 }

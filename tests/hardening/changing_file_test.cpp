@@ -56,7 +56,8 @@ TEST(ChangingFile, IdxReadEitherCompleteOrRefused) {
   IdxArray original;
   original.dims = {500, 28, 28};
   original.u8.resize(500 * 784);
-  for (size_t i = 0; i < original.u8.size(); ++i) original.u8[i] = static_cast<uint8_t>(i * 31 % 251);
+  for (size_t i = 0; i < original.u8.size(); ++i)
+    original.u8[i] = static_cast<uint8_t>(i * 31 % 251);
   write_idx(dir / "original", original);
   const std::string full = file_bytes(dir / "original");
 
@@ -98,7 +99,8 @@ TEST(ChangingFile, SafetensorsReadEitherCompleteOrRefused) {
         for (size_t i = 0; i < 6; ++i) {
           const Tensor& a = *p.list()[i].tensor;
           const Tensor& b = *original.list()[i].tensor;
-          ASSERT_EQ(std::memcmp(a.data(), b.data(), static_cast<size_t>(b.size()) * sizeof(float)), 0)
+          ASSERT_EQ(std::memcmp(a.data(), b.data(), static_cast<size_t>(b.size()) * sizeof(float)),
+                    0)
               << "a load returned values that were never in the file";
         }
         ++complete;

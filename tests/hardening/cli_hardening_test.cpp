@@ -11,7 +11,8 @@ using namespace mnist;
 namespace {
 
 // Every shared flag, so each can be tried here.
-const CliSpec kAllFlags{"prog", "every shared flag",
+const CliSpec kAllFlags{"prog",
+                        "every shared flag",
                         {Flag::data, Flag::weights, Flag::epochs, Flag::batch, Flag::seed,
                          Flag::threads, Flag::limit, Flag::lr, Flag::json, Flag::verbose},
                         {},
@@ -94,13 +95,14 @@ TEST(CliHardening, ExtraIntegerFlagThatIsNotANumber) {
     o->extra_int("rung");
     ADD_FAILURE() << "extra_int accepted 'two'";
   } catch (const UsageError& e) {
-    EXPECT_NE(std::string(e.what()).find("--rung: 'two' is not a number"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("--rung: 'two' is not a number"), std::string::npos)
+        << e.what();
   }
 }
 
 TEST(CliHardening, EdgesOfTheRangesAreAccepted) {
-  auto o = parse({"--batch", "60000", "--epochs", "1", "--threads", "1", "--limit", "1", "--lr", "10",
-                  "--seed", "0"});
+  auto o = parse({"--batch", "60000", "--epochs", "1", "--threads", "1", "--limit", "1", "--lr",
+                  "10", "--seed", "0"});
   ASSERT_TRUE(o);
   EXPECT_EQ(o->batch, 60000);
   EXPECT_EQ(o->epochs, 1);

@@ -21,7 +21,8 @@ void expect_refusal(Fn fn, const std::string& file, const std::string& problem) 
   } catch (const std::runtime_error& e) {
     const std::string msg = e.what();
     EXPECT_NE(msg.find(file), std::string::npos) << "message does not name " << file << ": " << msg;
-    EXPECT_NE(msg.find(problem), std::string::npos) << "message does not say " << problem << ": " << msg;
+    EXPECT_NE(msg.find(problem), std::string::npos)
+        << "message does not say " << problem << ": " << msg;
   }
 }
 

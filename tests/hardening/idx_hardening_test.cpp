@@ -39,7 +39,9 @@ double peak_rss_mib() {
 }
 
 /// A valid image file holding one 28x28 image.
-std::string one_image() { return idx_header(0x08, {1, 28, 28}) + std::string(784, '\x11'); }
+std::string one_image() {
+  return idx_header(0x08, {1, 28, 28}) + std::string(784, '\x11');
+}
 
 }  // namespace
 

@@ -12,11 +12,16 @@ using namespace mnist::hardening;
 using mnist::testkit::TempDir;
 
 namespace {
-std::string images(uint32_t n) { return idx_header(0x08, {n, 28, 28}) + std::string(n * 784, '\x40'); }
-std::string labels(uint32_t n) { return idx_header(0x08, {n}) + std::string(n, '\x03'); }
+std::string images(uint32_t n) {
+  return idx_header(0x08, {n, 28, 28}) + std::string(n * 784, '\x40');
+}
+std::string labels(uint32_t n) {
+  return idx_header(0x08, {n}) + std::string(n, '\x03');
+}
 
 /// Puts the two test-set files into dir under their MNIST names.
-void write_test_split(const TempDir& dir, const std::string& image_bytes, const std::string& label_bytes) {
+void write_test_split(const TempDir& dir, const std::string& image_bytes,
+                      const std::string& label_bytes) {
   put_file(dir / "t10k-images-idx3-ubyte", image_bytes);
   put_file(dir / "t10k-labels-idx1-ubyte", label_bytes);
 }
@@ -36,7 +41,8 @@ TEST(MnistHardening, ImagesAndLabelsSwapped) {
 TEST(MnistHardening, Float32ImagesAreNotMnist) {
   TempDir dir;
   write_test_split(dir, idx_header(0x0D, {1, 28, 28}) + std::string(784 * 4, '\0'), labels(1));
-  expect_refusal([&] { load_mnist(dir.path(), Split::test); }, "t10k-images", "not an MNIST image file");
+  expect_refusal([&] { load_mnist(dir.path(), Split::test); }, "t10k-images",
+                 "not an MNIST image file");
 }
 
 TEST(MnistHardening, ImagesAndLabelsDisagreeInCount) {
@@ -61,7 +67,8 @@ TEST(MnistHardening, NegativeLimit) {
 TEST(MnistHardening, OnlyOneOfTheTwoFiles) {
   TempDir dir;
   put_file(dir / "t10k-images-idx3-ubyte", images(1));
-  expect_refusal([&] { load_mnist(dir.path(), Split::test); }, "t10k-labels-idx1-ubyte", "not found");
+  expect_refusal([&] { load_mnist(dir.path(), Split::test); }, "t10k-labels-idx1-ubyte",
+                 "not found");
 }
 
 TEST(MnistHardening, RealTestImagesWithTheTrainingLabels) {

@@ -55,8 +55,8 @@ TEST(SafetensorsHardening, ShapeWhoseSizeOverflows) {
       R"({"w":{"dtype":"F32","shape":[1073741824,1073741824,4],"data_offsets":[0,0]}})", "",
       "tensor 'w' has shape [1073741824,1073741824,4]");
   expect_header_refused(
-      R"({"w":{"dtype":"F32","shape":[2147483647,2147483647,2147483647],"data_offsets":[0,0]}})", "",
-      "tensor 'w' has shape");
+      R"({"w":{"dtype":"F32","shape":[2147483647,2147483647,2147483647],"data_offsets":[0,0]}})",
+      "", "tensor 'w' has shape");
   expect_header_refused(R"({"w":{"dtype":"F32","shape":[65536,65536],"data_offsets":[0,40]}})",
                         kTenFloats, "tensor 'w' has shape");
 }
@@ -66,14 +66,15 @@ TEST(SafetensorsHardening, MalformedJson) {
                         "trailing characters");
   expect_header_refused(R"({"b":{"dtype":"F32","shape":[10],"data_offsets":[0,40]})", kTenFloats,
                         "malformed JSON header");
-  expect_header_refused(R"({"b\"c":{"dtype":"F32","shape":[10],"data_offsets":[0,40]}})", kTenFloats,
-                        "escape sequences");
+  expect_header_refused(R"({"b\"c":{"dtype":"F32","shape":[10],"data_offsets":[0,40]}})",
+                        kTenFloats, "escape sequences");
   expect_header_refused(R"({"b":{"dtype":"F32","shape":[-10],"data_offsets":[0,40]}})", kTenFloats,
                         "expected a number");
   expect_header_refused(R"({"b":{"dtype":"F32","shape":[1.5],"data_offsets":[0,40]}})", kTenFloats,
                         "malformed JSON header");
-  expect_header_refused(R"({"b":{"dtype":"F32","shape":[99999999999999999999999],"data_offsets":[0,40]}})",
-                        kTenFloats, "number too large");
+  expect_header_refused(
+      R"({"b":{"dtype":"F32","shape":[99999999999999999999999],"data_offsets":[0,40]}})",
+      kTenFloats, "number too large");
   expect_header_refused(R"({"b":{"dtype":"F32","shape":[4294967296],"data_offsets":[0,40]}})",
                         kTenFloats, "dimension too large");
   expect_header_refused(R"({"b":{"dtype":"F32","shape":[10]}})", kTenFloats,
@@ -83,17 +84,19 @@ TEST(SafetensorsHardening, MalformedJson) {
   expect_header_refused(
       R"({"b":{"dtype":"F32","shape":[5],"data_offsets":[0,20]},"b":{"dtype":"F32","shape":[5],"data_offsets":[20,40]}})",
       kTenFloats, "appears twice");
-  expect_header_refused(R"({"__metadata__":{"n":1},"b":{"dtype":"F32","shape":[10],"data_offsets":[0,40]}})",
-                        kTenFloats, "header");
-  expect_header_refused(std::string("\x00\xff\x13\x37garbage", 11), kTenFloats, "malformed JSON header");
+  expect_header_refused(
+      R"({"__metadata__":{"n":1},"b":{"dtype":"F32","shape":[10],"data_offsets":[0,40]}})",
+      kTenFloats, "header");
+  expect_header_refused(std::string("\x00\xff\x13\x37garbage", 11), kTenFloats,
+                        "malformed JSON header");
   expect_header_refused("", kTenFloats, "malformed JSON header");
 }
 
 TEST(SafetensorsHardening, DtypesOtherThanF32) {
   for (const char* dtype : {"F16", "BF16", "F64", "I32", "U8", "f32", ""}) {
-    expect_header_refused(std::string(R"({"b":{"dtype":")") + dtype +
-                              R"(","shape":[10],"data_offsets":[0,40]}})",
-                          kTenFloats, "has dtype " + std::string(dtype) + ", want F32");
+    expect_header_refused(
+        std::string(R"({"b":{"dtype":")") + dtype + R"(","shape":[10],"data_offsets":[0,40]}})",
+        kTenFloats, "has dtype " + std::string(dtype) + ", want F32");
   }
 }
 
@@ -139,7 +142,8 @@ TEST(SafetensorsHardening, WrongNames) {
 TEST(SafetensorsHardening, NotASafetensorsFile) {
   TempDir dir;
   put_file(dir / "labels.safetensors", idx_header(0x08, {10000}) + std::string(10000, '\1'));
-  expect_refusal([&] { load_params(dir / "labels.safetensors"); }, "labels.safetensors", "implausible");
+  expect_refusal([&] { load_params(dir / "labels.safetensors"); }, "labels.safetensors",
+                 "implausible");
   put_file(dir / "empty.safetensors", "");
   expect_refusal([&] { load_params(dir / "empty.safetensors"); }, "empty.safetensors", "cut short");
   put_file(dir / "seven.safetensors", "1234567");
@@ -155,10 +159,11 @@ TEST(SafetensorsHardening, HeaderWithoutData) {
 
 TEST(SafetensorsHardening, EmptyAndScalarTensorsAreValid) {
   TempDir dir;
-  put_file(dir / "s.safetensors",
-           safetensors_bytes(
-               R"({"s":{"dtype":"F32","shape":[],"data_offsets":[0,4]},"e":{"dtype":"F32","shape":[2147483647,0,5],"data_offsets":[4,4]}})",
-               std::string("\0\0\x80\x3f", 4)));  // 1.0f, little-endian
+  put_file(
+      dir / "s.safetensors",
+      safetensors_bytes(
+          R"({"s":{"dtype":"F32","shape":[],"data_offsets":[0,4]},"e":{"dtype":"F32","shape":[2147483647,0,5],"data_offsets":[4,4]}})",
+          std::string("\0\0\x80\x3f", 4)));  // 1.0f, little-endian
   const auto t = load_safetensors(dir / "s.safetensors");
   ASSERT_EQ(t.size(), 2u);
   EXPECT_EQ(t.at("s").size(), 1);

@@ -11,10 +11,10 @@
 
 using namespace stage00;
 
-#define REQUIRE_CUDA()                                                      \
-  do {                                                                      \
-    if (const auto why = ::stage00::cuda_unavailable_reason())              \
-      GTEST_SKIP() << "no CUDA device: " << *why;                           \
+#define REQUIRE_CUDA()                                         \
+  do {                                                         \
+    if (const auto why = ::stage00::cuda_unavailable_reason()) \
+      GTEST_SKIP() << "no CUDA device: " << *why;              \
   } while (0)
 
 namespace {
@@ -37,7 +37,8 @@ TEST(Gpu, WeightsAndErrorsAgreeWithTheCpuStepByStep) {
       for (int j = 0; j < kHidden; ++j) {
         ASSERT_NEAR(g.output[j], cpu.output[j], kTolerance) << "seed " << seed << " it " << it;
         for (int i = 0; i < kInputs; ++i) {
-          ASSERT_NEAR(g.hidden[j][i], cpu.hidden[j][i], kTolerance) << "seed " << seed << " it " << it;
+          ASSERT_NEAR(g.hidden[j][i], cpu.hidden[j][i], kTolerance)
+              << "seed " << seed << " it " << it;
         }
       }
       if (cpu_error < kTargetError) break;

@@ -162,12 +162,13 @@ TEST(Stoplight, LearnsTheFourPatternsForSeveralSeeds) {
   for (uint64_t seed : {1, 4, 5, 6, 7, 8}) {
     Weights w = init_weights(seed);
     const TrainLog log = train_on_cpu(w);
-    EXPECT_TRUE(log.converged()) << "seed " << seed << ": error " << log.errors.back()
-                                 << " after " << log.iterations() << " iterations";
+    EXPECT_TRUE(log.converged()) << "seed " << seed << ": error " << log.errors.back() << " after "
+                                 << log.iterations() << " iterations";
     EXPECT_LE(log.iterations(), kMaxIterations);
     const auto y = predict(w);
     for (int n = 0; n < kPatterns; ++n) {
-      EXPECT_EQ(y[n] > 0.5f, kWalk[n] > 0.5f) << "seed " << seed << " pattern " << n << ": " << y[n];
+      EXPECT_EQ(y[n] > 0.5f, kWalk[n] > 0.5f)
+          << "seed " << seed << " pattern " << n << ": " << y[n];
     }
   }
 }

@@ -18,7 +18,12 @@ TEST(Train, StopsAtTheFirstErrorBelowTheTarget) {
 
 TEST(Train, GivesUpAfterTheIterationLimit) {
   int calls = 0;
-  const TrainLog log = train([&] { ++calls; return 1.0f; }, false);
+  const TrainLog log = train(
+      [&] {
+        ++calls;
+        return 1.0f;
+      },
+      false);
   EXPECT_EQ(calls, kMaxIterations);
   EXPECT_FALSE(log.converged());
   for (double s : log.seconds) EXPECT_GE(s, 0);

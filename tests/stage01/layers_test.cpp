@@ -83,8 +83,8 @@ TEST(Flatten, KeepsChannelMajorOrder) {
 TEST(Dense, MatrixTimesVectorPlusBias) {
   // x = [1, 2, 3]; W rows [1,0,-1] and [2,2,2]; b = [0.5, -1]
   // y0 = 1 - 3 + .5 = -1.5, y1 = 12 - 1 = 11
-  const Tensor out = dense(make({1, 3}, {1, 2, 3}), make({2, 3}, {1, 0, -1, 2, 2, 2}),
-                           make({2}, {0.5f, -1}));
+  const Tensor out =
+      dense(make({1, 3}, {1, 2, 3}), make({2, 3}, {1, 0, -1, 2, 2, 2}), make({2}, {0.5f, -1}));
   EXPECT_FLOAT_EQ(out(0, 0), -1.5f);
   EXPECT_FLOAT_EQ(out(0, 1), 11);
 }

@@ -39,7 +39,8 @@ TEST(Stage02Gemm, EveryLoopOrderMatchesDoubleReference) {
                 scale += std::abs(double(A[i * K + k]) * B[k * N + j]);
               }
               ASSERT_NEAR(C[i * N + j], want, 1e-5 * scale + 1e-30)
-                  << order.name << " M=" << M << " N=" << N << " K=" << K << " at " << i << "," << j;
+                  << order.name << " M=" << M << " N=" << N << " K=" << K << " at " << i << ","
+                  << j;
             }
         }
       }

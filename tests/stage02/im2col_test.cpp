@@ -13,17 +13,15 @@ TEST(Im2col, TwoChannelsByHand) {
   for (int i = 0; i < 9; ++i) image[i] = float(i), image[9 + i] = float(10 + i);
   std::vector<float> cols(8 * 4, -1);
   stage02::im2col(image.data(), 2, 3, 3, 2, cols.data());
-  const float want[8][4] = {
-      {0, 1, 3, 4},      // c0 ky0 kx0: top-left of each patch
-      {1, 2, 4, 5},      // c0 ky0 kx1
-      {3, 4, 6, 7},      // c0 ky1 kx0
-      {4, 5, 7, 8},      // c0 ky1 kx1
-      {10, 11, 13, 14},  // c1 ...
-      {11, 12, 14, 15},
-      {13, 14, 16, 17},
-      {14, 15, 17, 18}};
+  const float want[8][4] = {{0, 1, 3, 4},      // c0 ky0 kx0: top-left of each patch
+                            {1, 2, 4, 5},      // c0 ky0 kx1
+                            {3, 4, 6, 7},      // c0 ky1 kx0
+                            {4, 5, 7, 8},      // c0 ky1 kx1
+                            {10, 11, 13, 14},  // c1 ...
+                            {11, 12, 14, 15}, {13, 14, 16, 17}, {14, 15, 17, 18}};
   for (int r = 0; r < 8; ++r)
-    for (int p = 0; p < 4; ++p) EXPECT_EQ(cols[r * 4 + p], want[r][p]) << "row " << r << " col " << p;
+    for (int p = 0; p < 4; ++p)
+      EXPECT_EQ(cols[r * 4 + p], want[r][p]) << "row " << r << " col " << p;
 }
 
 TEST(Im2col, NonSquareImageAndRowStride) {

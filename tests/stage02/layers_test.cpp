@@ -22,8 +22,8 @@ TEST(Stage02Layers, ConvMatchesStage01) {
   struct Shape {
     int n, c, h, w, o, k;
   };
-  for (const Shape s : {Shape{3, 5, 9, 7, 4, 3}, Shape{2, 32, 13, 13, 64, 3}, Shape{1, 1, 28, 28, 32, 3},
-                        Shape{2, 2, 4, 6, 3, 4}}) {
+  for (const Shape s : {Shape{3, 5, 9, 7, 4, 3}, Shape{2, 32, 13, 13, 64, 3},
+                        Shape{1, 1, 28, 28, 32, 3}, Shape{2, 2, 4, 6, 3, 4}}) {
     const Tensor in = random({s.n, s.c, s.h, s.w}, 1), w = random({s.o, s.c, s.k, s.k}, 2),
                  b = random({s.o}, 3);
     EXPECT_LT(relative_error(stage02::conv2d(in, w, b), stage01::conv2d(in, w, b)), 1e-5);

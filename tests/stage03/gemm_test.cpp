@@ -56,7 +56,8 @@ void check_case(const Case& c, const std::vector<std::string>& labels, Gemm gemm
     // Padding between rows of C must be untouched.
     for (int i = 0; i < c.M; ++i)
       for (int j = c.N; j < ldc; ++j)
-        ASSERT_TRUE(std::isnan(C[size_t(i) * ldc + j]) || C[size_t(i) * ldc + j] == C0[size_t(i) * ldc + j])
+        ASSERT_TRUE(std::isnan(C[size_t(i) * ldc + j]) ||
+                    C[size_t(i) * ldc + j] == C0[size_t(i) * ldc + j])
             << label << ": wrote past column N in " << describe(c);
   }
 }
@@ -65,7 +66,8 @@ void check_case(const Case& c, const std::vector<std::string>& labels, Gemm gemm
 std::vector<std::string> kernel_labels() {
   std::vector<std::string> labels;
   for (const stage03::MicroKernel* k : stage03::available_kernels())
-    for (int threads : {1, 2}) labels.push_back(std::string(k->name) + "/" + std::to_string(threads));
+    for (int threads : {1, 2})
+      labels.push_back(std::string(k->name) + "/" + std::to_string(threads));
   return labels;
 }
 
@@ -112,7 +114,8 @@ TEST(Gemm, SizesCrossingEveryCacheBlock) {
   // One more than a whole block (plus a partial tile) in every dimension, per kernel.
   for (const stage03::MicroKernel* k : stage03::available_kernels()) {
     const stage03::Blocking b = stage03::blocking_for(*k);
-    const std::vector<std::string> labels = {std::string(k->name) + "/1", std::string(k->name) + "/2"};
+    const std::vector<std::string> labels = {std::string(k->name) + "/1",
+                                             std::string(k->name) + "/2"};
     for (int t : {0, 3})
       check_case({bool(t & 1), bool(t & 2), b.mc + k->mr + 1, b.nc + k->nr + 3, b.kc + 7, 1.0f,
                   t ? 1.0f : 0.0f},
@@ -142,12 +145,12 @@ TEST(Gemm, NetworkShapesForwardAndBackward) {
   const int conv2_k = kConv1Channels * kKernel * kKernel;
   const std::vector<Case> cases = {
       {false, false, kConv1Channels, conv1_cols, kKernel * kKernel, 1, 1},  // conv1 forward
-      {false, false, kConv2Channels, conv2_cols, conv2_k, 1, 1},           // conv2 forward
-      {false, true, 128, kClasses, kFlat, 1, 1},                           // dense forward
-      {false, true, kConv2Channels, conv2_k, conv2_cols, 1, 0},            // conv2 dW = dY cols^T
-      {true, false, conv2_k, conv2_cols, kConv2Channels, 1, 0},            // conv2 dcols = W^T dY
-      {true, false, kClasses, kFlat, 128, 1, 0},                           // dense dW = dY^T X
-      {false, false, 128, kFlat, kClasses, 1, 0},                          // dense dX = dY W
+      {false, false, kConv2Channels, conv2_cols, conv2_k, 1, 1},            // conv2 forward
+      {false, true, 128, kClasses, kFlat, 1, 1},                            // dense forward
+      {false, true, kConv2Channels, conv2_k, conv2_cols, 1, 0},             // conv2 dW = dY cols^T
+      {true, false, conv2_k, conv2_cols, kConv2Channels, 1, 0},             // conv2 dcols = W^T dY
+      {true, false, kClasses, kFlat, 128, 1, 0},                            // dense dW = dY^T X
+      {false, false, 128, kFlat, kClasses, 1, 0},                           // dense dX = dY W
   };
   for (const Case& c : cases) check_case(c, {"sgemm/1", "sgemm/2"}, run_sgemm);
 }
@@ -161,8 +164,8 @@ TEST(Gemm, CalledFromInsideAParallelRegion) {
   std::vector<std::vector<float>> results(4, C0);
 #pragma omp parallel for num_threads(2)
   for (int r = 0; r < 4; ++r)
-    stage03::sgemm(c.ta, c.tb, c.M, c.N, c.K, 1, A.data(), c.K, B.data(), c.K, 0,
-                   results[r].data(), c.N);
+    stage03::sgemm(c.ta, c.tb, c.M, c.N, c.K, 1, A.data(), c.K, B.data(), c.K, 0, results[r].data(),
+                   c.N);
   for (const auto& C : results) EXPECT_LT(worst_error(C, c.N, ref, c.M, c.N), kTolerance);
 }
 

@@ -39,7 +39,8 @@ TEST(Stage03Layers, ConvMatchesStage01OnOneAndTwoThreads) {
   struct Shape {
     int n, c, h, w, o, k;
   };
-  for (const Shape s : {Shape{3, 5, 9, 7, 4, 3}, Shape{2, 32, 13, 13, 64, 3}, Shape{1, 1, 5, 5, 3, 5}}) {
+  for (const Shape s :
+       {Shape{3, 5, 9, 7, 4, 3}, Shape{2, 32, 13, 13, 64, 3}, Shape{1, 1, 5, 5, 3, 5}}) {
     const Tensor in = random({s.n, s.c, s.h, s.w}, 1), w = random({s.o, s.c, s.k, s.k}, 2),
                  b = random({s.o}, 3);
     const Tensor want = stage01::conv2d(in, w, b);

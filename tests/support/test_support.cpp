@@ -10,7 +10,9 @@
 
 namespace mnist::testkit {
 
-std::filesystem::path data_dir() { return MNIST_DATA_DIR; }
+std::filesystem::path data_dir() {
+  return MNIST_DATA_DIR;
+}
 
 bool have_mnist() {
   try {

@@ -39,9 +39,9 @@ void write_bytes(const std::filesystem::path& path, const std::string& bytes);
 }  // namespace mnist::testkit
 
 /// Skips the current test, saying why, when MNIST has not been fetched.
-#define REQUIRE_MNIST()                                                                  \
-  do {                                                                                   \
-    if (!::mnist::testkit::have_mnist())                                                 \
-      GTEST_SKIP() << "MNIST not found in " << ::mnist::testkit::data_dir()              \
-                   << " (run `make data`)";                                              \
+#define REQUIRE_MNIST()                                                     \
+  do {                                                                      \
+    if (!::mnist::testkit::have_mnist())                                    \
+      GTEST_SKIP() << "MNIST not found in " << ::mnist::testkit::data_dir() \
+                   << " (run `make data`)";                                 \
   } while (0)
