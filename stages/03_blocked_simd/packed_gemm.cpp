@@ -3,10 +3,7 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <exception>
-#include <memory>
-#include <new>
 
 #include "03_blocked_simd/packing.h"
 #include "03_blocked_simd/skinny_gemm.h"
@@ -23,24 +20,6 @@ int round_up(int n, int multiple) {
 void scale(const OutView& C, int M, int N, float beta) {
   for (int i = 0; i < M; ++i)
     for (int j = 0; j < N; ++j) C(i, j) = beta == 0 ? 0.0f : beta * C(i, j);
-}
-
-// A 64-byte aligned float buffer per thread that only grows: packing buffers are reused
-// across calls instead of being allocated (and page-faulted in) every time.
-float* thread_buffer(int which, int64_t floats) {
-  struct Buffer {
-    std::unique_ptr<float, decltype(&std::free)> data{nullptr, &std::free};
-    int64_t capacity = 0;
-  };
-  thread_local Buffer buffers[2];
-  Buffer& b = buffers[which];
-  if (b.capacity < floats) {
-    const size_t bytes = (static_cast<size_t>(floats) * sizeof(float) + 63) / 64 * 64;
-    b.data.reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
-    if (!b.data) throw std::bad_alloc();
-    b.capacity = floats;
-  }
-  return b.data.get();
 }
 
 // The size of the blocks that cut n into as few pieces of at most `most` as possible, all
@@ -61,8 +40,8 @@ void gemm_block(const MicroKernel& kernel, const Blocking& blk, int M, int N, in
   const bool a_is_one_block = M <= blk.mc && K <= kc_step;
   const int nc_step =
       a_is_one_block ? std::clamp(blk.panel_single_a / kc_step / nr * nr, nr, blk.nc) : blk.nc;
-  float* packed_a = thread_buffer(0, int64_t{round_up(blk.mc, mr)} * kc_step);
-  float* packed_b = thread_buffer(1, int64_t{kc_step} * round_up(nc_step, nr));
+  float* packed_a = packing_buffer(PackingBuffer::a, int64_t{round_up(blk.mc, mr)} * kc_step);
+  float* packed_b = packing_buffer(PackingBuffer::b, int64_t{kc_step} * round_up(nc_step, nr));
   alignas(64) float tile[16 * 64];  // an edge tile, computed whole then clipped (mr*nr <= 1024)
   if (a_is_one_block) pack_a(A, M, K, mr, packed_a);
   for (int jc = 0; jc < N; jc += nc_step) {

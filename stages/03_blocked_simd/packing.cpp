@@ -1,6 +1,9 @@
 #include "03_blocked_simd/packing.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <memory>
+#include <new>
 
 namespace stage03 {
 
@@ -55,6 +58,22 @@ void pack_lines(const float* data, int64_t line, int64_t step, int count, int kc
 }
 
 }  // namespace
+
+float* packing_buffer(PackingBuffer which, int64_t floats) {
+  struct Buffer {
+    std::unique_ptr<float, decltype(&std::free)> data{nullptr, &std::free};
+    int64_t capacity = 0;
+  };
+  thread_local Buffer buffers[3];
+  Buffer& b = buffers[static_cast<int>(which)];
+  if (b.capacity < floats) {
+    const size_t bytes = (static_cast<size_t>(floats) * sizeof(float) + 63) / 64 * 64;
+    b.data.reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
+    if (!b.data) throw std::bad_alloc();
+    b.capacity = floats;
+  }
+  return b.data.get();
+}
 
 void pack_a(const MatrixView& A, int mc, int kc, int mr, float* out) {
   // Sliver s: rows s*mr .. s*mr+mr-1, each a line along k.

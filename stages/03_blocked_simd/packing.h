@@ -35,6 +35,14 @@ struct OutView {
   OutView transposed() const { return {data, cs, rs}; }
 };
 
+/// The packing buffers a thread keeps: for A's block, B's panel, and the skinny path's copy.
+enum class PackingBuffer { a, b, skinny };
+
+/// A 64-byte aligned buffer of at least `floats` floats, one of each kind per calling thread,
+/// that only grows: packing buffers are reused from call to call instead of being allocated,
+/// and page-faulted in, every time. Its contents are whatever the last user left there.
+float* packing_buffer(PackingBuffer which, int64_t floats);
+
 /// Packs the mc x kc block of A into slivers of mr rows: sliver s holds, for each p, the
 /// mr floats A(s*mr + i, p) for i < mr (zero past row mc); out holds ceil(mc/mr)*mr*kc floats.
 void pack_a(const MatrixView& A, int mc, int kc, int mr, float* out);

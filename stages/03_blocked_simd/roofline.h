@@ -12,8 +12,8 @@
 
 namespace stage03 {
 
-/// One way to keep the FMA units busy: `rounds` rounds (an even number) of independent
-/// fused multiply-adds on the calling thread, on one instruction set.
+/// One way to keep the FMA units busy: `rounds` rounds of independent fused multiply-adds
+/// on the calling thread, compiled for one instruction set.
 struct FmaLoop {
   const char* isa;  ///< "avx512", "avx2" or "portable"
   /// Runs the loop and returns a value that depends on every result (so that the compiler

@@ -24,15 +24,15 @@ void skinny_gemm(const MicroKernel& kernel, int threads, int M, int N, int K, fl
 
   // The rows of B^T (the columns of B): read in place when they are contiguous, as for the
   // dense layer's weight [10, 1600]; otherwise copied once, N x K floats (N is small).
-  std::vector<float> bt_copy;
   std::vector<const float*> bt(static_cast<size_t>(col_groups) * J);
   if (B.rs == 1) {
     for (int j = 0; j < N; ++j) bt[j] = B.data + j * B.cs;
   } else {
-    bt_copy.resize(static_cast<size_t>(N) * K);
+    // Into a buffer this thread keeps, so that no call allocates.
+    float* copy = packing_buffer(PackingBuffer::skinny, int64_t{N} * K);
     for (int k = 0; k < K; ++k)
-      for (int j = 0; j < N; ++j) bt_copy[static_cast<size_t>(j) * K + k] = B.data[k * B.rs + j * B.cs];
-    for (int j = 0; j < N; ++j) bt[j] = bt_copy.data() + static_cast<size_t>(j) * K;
+      for (int j = 0; j < N; ++j) copy[int64_t{j} * K + k] = B.data[k * B.rs + j * B.cs];
+    for (int j = 0; j < N; ++j) bt[j] = copy + int64_t{j} * K;
   }
   // The last group of columns is padded with copies of the last column: computed, dropped.
   std::fill(bt.begin() + N, bt.end(), bt[N - 1]);
@@ -60,7 +60,8 @@ void skinny_gemm(const MicroKernel& kernel, int threads, int M, int N, int K, fl
     for (int rb = first; rb < last; ++rb)
       for (int r = 0; r < R && rb * R + r < M; ++r)
         for (int j = 0; j < N; ++j) {
-          const float sum = sums[((static_cast<size_t>(rb) * col_groups + j / J) * R + r) * J + j % J];
+          const float sum =
+              sums[((static_cast<size_t>(rb) * col_groups + j / J) * R + r) * J + j % J];
           float& out = C(rb * R + r, j);
           out = beta == 0 ? alpha * sum : alpha * sum + beta * out;
         }

@@ -110,6 +110,19 @@ TEST(Gemm, OddSizesEveryKernelBothTransposes) {
                      kernel_labels(), run_kernel);
 }
 
+TEST(Gemm, OddSizesLargeEnoughForTwoThreads) {
+  // Products under 20 MFLOP stay on one thread; these are over it, so the "/2" runs really
+  // split C between threads, with partial tiles on the cuts and at the edges.
+  int n = 0;
+  for (const Case& c : {Case{false, false, 129, 1031, 129, 1.0f, 0.0f},  // packed path
+                        Case{true, true, 1031, 129, 129, 0.5f, 2.0f},
+                        Case{false, true, 1031, 7, 1500, 1.0f, 0.0f},    // skinny path
+                        Case{true, true, 9, 1031, 1500, 1.0f, 1.0f}}) {  // skinny, C^T
+    ASSERT_GT(2.0 * c.M * c.N * c.K, 2e7) << "case " << n++;
+    check_case(c, kernel_labels(), run_kernel);
+  }
+}
+
 TEST(Gemm, SizesCrossingEveryCacheBlock) {
   // One more than a whole block (plus a partial tile) in every dimension, per kernel.
   for (const stage03::MicroKernel* k : stage03::available_kernels()) {
