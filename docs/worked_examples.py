@@ -305,14 +305,32 @@ def low_level_matmul():
           f"= {mr * nr} multiply-adds = {2 * mr * nr} FLOPs")
 
 
+# The ceilings stage 03's roofline benchmark measured on the 2-core AMD EPYC VM (its README,
+# "Measured"): AVX-512 FMA peak in GFLOP/s and STREAM bandwidth in GB/s, one and two cores.
+MEASURED_PEAK = {1: 218.6, 2: 429.7}
+MEASURED_COPY_1CORE = 36.4
+MEASURED_TRIAD = {1: 28.7, 2: 50.2}
+
+
 def low_level_roofline():
     for name, (M, N, K) in {"conv1": (32, 676 * 128, 9), "conv2": (64, 121 * 128, 288),
-                            "dense": (128, 10, 1600)}.items():
+                            "dense": (128, 10, 1600), "1024^3": (1024, 1024, 1024)}.items():
         flops = 2 * M * N * K
         bytes_ = 4 * (M * K + K * N + M * N)
-        print(f"  {name} GEMM: {flops / bytes_:.1f} FLOP/byte")
+        intensity = flops / bytes_
+        roofs = ", ".join(f"{cores} core(s) min({MEASURED_PEAK[cores]}, {intensity:.1f} x "
+                          f"{MEASURED_TRIAD[cores]}) = "
+                          f"{min(MEASURED_PEAK[cores], intensity * MEASURED_TRIAD[cores]):.1f}"
+                          for cores in (1, 2))
+        print(f"  {name} GEMM: {intensity:.1f} FLOP/byte; ceiling in GFLOP/s: {roofs}")
     print(f"  ReLU over [128,32,26,26]: 1 op per 8 bytes = {1 / 8:.3f} FLOP/byte")
     print(f"  FLOP per cycle per core with 2 FMA pipes x 16 float lanes: {2 * 16 * 2}")
+    peak = MEASURED_PEAK[1]
+    print(f"  {peak} GFLOP/s on one core = 64 FLOP/cycle at {peak / 64:.2f} GHz "
+          f"or 32 FLOP/cycle at {peak / 32:.2f} GHz")
+    print(f"  ridge: {peak} / {MEASURED_COPY_1CORE} (copy) = {peak / MEASURED_COPY_1CORE:.1f}, "
+          f"{peak} / {MEASURED_TRIAD[1]} (triad) = {peak / MEASURED_TRIAD[1]:.1f}, two cores "
+          f"{MEASURED_PEAK[2]} / {MEASURED_TRIAD[2]} = {MEASURED_PEAK[2] / MEASURED_TRIAD[2]:.1f} FLOP/byte")
 
 
 def low_level_cuda():
