@@ -37,7 +37,11 @@ size_t read_some(gzFile f, const fs::path& path, uint8_t* out, size_t n) {
     const int r = gzread(f, out + got, ask);
     if (r < 0) {
       int errnum = 0;
-      fail(path, std::string("read error: ") + gzerror(f, &errnum));
+      // zlib starts its message with the path it was opened with; fail() names it already.
+      std::string message = gzerror(f, &errnum);
+      const std::string prefix = path.string() + ": ";
+      if (message.starts_with(prefix)) message.erase(0, prefix.size());
+      fail(path, "read error: " + message);
     }
     if (r == 0) break;
     got += static_cast<size_t>(r);

@@ -290,6 +290,13 @@ Params load_params(const fs::path& path) {
                      ", want " + to_string(want));
     }
     *tensor = std::move(it->second);
+    tensors.erase(it);
+  }
+  // Whatever is left is not part of this network: a file of another model that happens to
+  // share some names must not load as if it were ours.
+  if (!tensors.empty()) {
+    fail(path, "unexpected tensor '" + tensors.begin()->first + "' (this network has only " +
+                   std::to_string(p.list().size()) + " tensors)");
   }
   return p;
 }

@@ -35,7 +35,8 @@ std::map<std::string, Tensor> load_safetensors(const std::filesystem::path& path
 /// Saves the network's parameters under their PyTorch names.
 void save_params(const std::filesystem::path& path, const Params& params);
 
-/// Loads the network's parameters; refuses a missing tensor or a wrong shape, naming it.
+/// Loads the network's parameters; refuses a missing or unexpected tensor or a wrong shape,
+/// naming it.
 Params load_params(const std::filesystem::path& path);
 
 }  // namespace mnist

@@ -78,6 +78,18 @@ TEST(SafetensorsRefuses, MissingTensor) {
   expect_refused(dir / "w.safetensors", "missing tensor 'fc.bias'");
 }
 
+TEST(SafetensorsRefuses, ExtraTensor) {
+  // All six of the network's tensors are there, plus one it does not have.
+  TempDir dir;
+  Params p = init_params(1);
+  Tensor extra({4});
+  std::vector<NamedTensorRef> refs;
+  for (auto [name, t] : p.list()) refs.push_back({std::string(name), t});
+  refs.push_back({"conv3.weight", &extra});
+  save_safetensors(dir / "w.safetensors", refs);
+  expect_refused(dir / "w.safetensors", "unexpected tensor 'conv3.weight'");
+}
+
 TEST(SafetensorsRefuses, WrongShape) {
   TempDir dir;
   Params p = init_params(1);

@@ -136,6 +136,24 @@ TEST(IdxHardening, GzipWithABadChecksum) {
   expect_refusal([&] { read_idx(dir / "crc.gz"); }, "crc.gz", "incorrect data check");
 }
 
+TEST(IdxHardening, GzipErrorNamesTheFileOnce) {
+  // zlib's own message starts with the path too; the reader must not say it twice.
+  TempDir dir;
+  std::string gz = gzip(one_image());
+  gz[gz.size() - 6] = static_cast<char>(gz[gz.size() - 6] ^ 0x01);
+  const std::string path = (dir / "crc.gz").string();
+  put_file(path, gz);
+  try {
+    read_idx(path);
+    ADD_FAILURE() << "a file with a bad checksum was read";
+  } catch (const std::runtime_error& e) {
+    const std::string msg = e.what();
+    const size_t first = msg.find(path);
+    ASSERT_NE(first, std::string::npos) << msg;
+    EXPECT_EQ(msg.find(path, first + 1), std::string::npos) << msg;
+  }
+}
+
 TEST(IdxHardening, GzipCutShort) {
   TempDir dir;
   const std::string gz = gzip(one_image());
