@@ -4,8 +4,11 @@
 BUILD ?= build
 STAGE ?=
 JOBS ?= $(shell nproc)
-WERROR ?= OFF
+# WERROR=ON makes warnings errors (CI). Left unset, the build keeps what it was configured
+# with, so `make run` after `make test WERROR=ON` does not rebuild everything.
+WERROR ?=
 CMAKE_ARGS ?=
+WERROR_ARG = $(if $(WERROR),-DMNIST_WERROR=$(WERROR))
 
 .PHONY: all run test bench docs data setup clean help configure sanitize fuzz
 
@@ -14,9 +17,9 @@ all: configure
 
 configure: setup
 	@if [ ! -f $(BUILD)/CMakeCache.txt ]; then \
-	  cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DMNIST_WERROR=$(WERROR) $(CMAKE_ARGS); \
+	  cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(WERROR_ARG) $(CMAKE_ARGS); \
 	else \
-	  cmake -S . -B $(BUILD) -DMNIST_WERROR=$(WERROR) $(CMAKE_ARGS) > /dev/null; \
+	  cmake -S . -B $(BUILD) $(WERROR_ARG) $(CMAKE_ARGS) > /dev/null; \
 	fi
 
 setup:
