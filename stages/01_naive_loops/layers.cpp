@@ -56,12 +56,18 @@ Tensor flatten(Tensor x) {
   return std::move(x).reshaped({n, features});
 }
 
-Tensor dense(const Tensor& input, const Tensor& weight, const Tensor& bias) {
-  const int N = input.dim(0), I = input.dim(1), J = weight.dim(0);
-  if (weight.dim(1) != I || bias.size() != J) {
-    throw std::invalid_argument("dense: weight " + mnist::to_string(weight.shape()) +
-                                " or bias does not fit input " + mnist::to_string(input.shape()));
+void check_dense_shapes(const Tensor& input, const Tensor& weight, const Tensor& bias) {
+  if (input.rank() != 2 || weight.rank() != 2 || weight.dim(1) != input.dim(1) ||
+      bias.rank() != 1 || bias.size() != weight.dim(0)) {
+    throw std::invalid_argument("dense: weight " + mnist::to_string(weight.shape()) + " or bias " +
+                                mnist::to_string(bias.shape()) + " does not fit input " +
+                                mnist::to_string(input.shape()));
   }
+}
+
+Tensor dense(const Tensor& input, const Tensor& weight, const Tensor& bias) {
+  check_dense_shapes(input, weight, bias);
+  const int N = input.dim(0), I = input.dim(1), J = weight.dim(0);
   Tensor out({N, J});
   for (int n = 0; n < N; ++n)
     for (int j = 0; j < J; ++j) {

@@ -27,6 +27,10 @@ Tensor maxpool2x2(const Tensor& input);
 /// [N,C,H,W] -> [N,C*H*W], in (C,H,W) order: the memory does not move, only the shape.
 Tensor flatten(Tensor x);
 
+/// Throws std::invalid_argument, naming both shapes, unless input is [N,I], weight [J,I]
+/// and bias [J]: the check every stage's dense layer makes before it computes.
+void check_dense_shapes(const Tensor& input, const Tensor& weight, const Tensor& bias);
+
 /// Fully connected layer: out[n,j] = bias[j] + sum over i of in[n,i] * weight[j,i]
 /// for input [N,I], weight [J,I] (PyTorch's layout), bias [J]; out is [N,J].
 Tensor dense(const Tensor& input, const Tensor& weight, const Tensor& bias);

@@ -3,6 +3,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "01_naive_loops/layers.h"
 #include "02_im2col/gemm.h"
 #include "02_im2col/im2col.h"
 
@@ -31,11 +32,7 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias) {
 }
 
 Tensor dense(const Tensor& input, const Tensor& weight, const Tensor& bias) {
-  if (input.rank() != 2 || weight.rank() != 2 || weight.dim(1) != input.dim(1) ||
-      bias.size() != weight.dim(0)) {
-    throw std::invalid_argument("dense: weight " + mnist::to_string(weight.shape()) +
-                                " or bias does not fit input " + mnist::to_string(input.shape()));
-  }
+  stage01::check_dense_shapes(input, weight, bias);
   const int N = input.dim(0), I = input.dim(1), J = weight.dim(0);
   // The plain GEMM takes no transposes, so transpose the small weight once: [J,I] -> [I,J].
   std::vector<float> weight_t(static_cast<size_t>(I) * J);

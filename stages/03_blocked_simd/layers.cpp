@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "01_naive_loops/layers.h"
 #include "02_im2col/im2col.h"
 #include "03_blocked_simd/gemm.h"
 
@@ -104,11 +105,7 @@ void relu_maxpool2x2_channel_major(const Tensor& cnhw, Tensor& out) {
 }
 
 Tensor dense(const Tensor& input, const Tensor& weight, const Tensor& bias) {
-  if (input.rank() != 2 || weight.rank() != 2 || weight.dim(1) != input.dim(1) ||
-      bias.size() != weight.dim(0)) {
-    throw std::invalid_argument("dense: weight " + mnist::to_string(weight.shape()) +
-                                " or bias does not fit input " + mnist::to_string(input.shape()));
-  }
+  stage01::check_dense_shapes(input, weight, bias);
   const int N = input.dim(0), I = input.dim(1), J = weight.dim(0);
   Tensor out({N, J});
   for (int n = 0; n < N; ++n) std::copy_n(bias.data(), J, out.data() + int64_t{n} * J);

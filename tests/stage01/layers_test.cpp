@@ -89,6 +89,20 @@ TEST(Dense, MatrixTimesVectorPlusBias) {
   EXPECT_FLOAT_EQ(out(0, 1), 11);
 }
 
+TEST(Dense, RejectsShapesThatDoNotFit) {
+  // Weight [2,3] against inputs of 4 features, a bias of the wrong length, a 3-d input.
+  EXPECT_THROW(dense(Tensor({1, 4}), Tensor({2, 3}), Tensor({2})), std::invalid_argument);
+  EXPECT_THROW(dense(Tensor({1, 3}), Tensor({2, 3}), Tensor({3})), std::invalid_argument);
+  EXPECT_THROW(dense(Tensor({1, 1, 3}), Tensor({2, 3}), Tensor({2})), std::invalid_argument);
+  try {
+    check_dense_shapes(Tensor({1, 4}), Tensor({2, 3}), Tensor({2}));
+    ADD_FAILURE() << "a [2,3] weight was accepted for inputs of 4 features";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("[2,3]"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("[1,4]"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Softmax, RowsSumToOneAndLargeLogitsDoNotOverflow) {
   // softmax([0, ln 3]) = [1/4, 3/4]; adding 1000 to both changes nothing (no overflow).
   const float ln3 = std::log(3.0f);

@@ -3,20 +3,12 @@
 
 #include "01_naive_loops/layers.h"
 #include "02_im2col/layers.h"
-#include "common/rng.h"
 #include "tests/support/test_support.h"
 
 using mnist::Tensor;
 using mnist::testkit::relative_error;
 
-namespace {
-Tensor random(mnist::Shape shape, uint64_t seed) {
-  Tensor t(std::move(shape));
-  mnist::Rng rng(seed);
-  for (float& v : t.values()) v = rng.uniform(-1.0f, 1.0f);
-  return t;
-}
-}  // namespace
+using mnist::testkit::random_tensor;
 
 TEST(Stage02Layers, ConvMatchesStage01) {
   struct Shape {
@@ -24,8 +16,8 @@ TEST(Stage02Layers, ConvMatchesStage01) {
   };
   for (const Shape s : {Shape{3, 5, 9, 7, 4, 3}, Shape{2, 32, 13, 13, 64, 3},
                         Shape{1, 1, 28, 28, 32, 3}, Shape{2, 2, 4, 6, 3, 4}}) {
-    const Tensor in = random({s.n, s.c, s.h, s.w}, 1), w = random({s.o, s.c, s.k, s.k}, 2),
-                 b = random({s.o}, 3);
+    const Tensor in = random_tensor({s.n, s.c, s.h, s.w}, 1),
+                 w = random_tensor({s.o, s.c, s.k, s.k}, 2), b = random_tensor({s.o}, 3);
     EXPECT_LT(relative_error(stage02::conv2d(in, w, b), stage01::conv2d(in, w, b)), 1e-5);
   }
 }
@@ -39,7 +31,8 @@ TEST(Stage02Layers, ConvRejectsMismatchedWeights) {
 
 TEST(Stage02Layers, DenseMatchesStage01) {
   for (int n : {1, 3, 128}) {
-    const Tensor x = random({n, 1600}, 4), w = random({10, 1600}, 5), b = random({10}, 6);
+    const Tensor x = random_tensor({n, 1600}, 4), w = random_tensor({10, 1600}, 5),
+                 b = random_tensor({10}, 6);
     EXPECT_LT(relative_error(stage02::dense(x, w, b), stage01::dense(x, w, b)), 1e-5) << n;
   }
   EXPECT_THROW(stage02::dense(Tensor({2, 3}), Tensor({4, 2}), Tensor({4})), std::invalid_argument);

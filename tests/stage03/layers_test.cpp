@@ -4,20 +4,12 @@
 
 #include "01_naive_loops/layers.h"
 #include "03_blocked_simd/layers.h"
-#include "common/rng.h"
 #include "tests/support/test_support.h"
 
 using mnist::Tensor;
 using mnist::testkit::relative_error;
 
-namespace {
-Tensor random(mnist::Shape shape, uint64_t seed) {
-  Tensor t(std::move(shape));
-  mnist::Rng rng(seed);
-  for (float& v : t.values()) v = rng.uniform(-1.0f, 1.0f);
-  return t;
-}
-}  // namespace
+using mnist::testkit::random_tensor;
 
 TEST(Stage03Layers, Im2colBatchPutsImagesSideBySide) {
   // Two 1x3x3 images numbered 0..8 and 100..108, 2x2 kernel: 4 patches each.
@@ -41,8 +33,8 @@ TEST(Stage03Layers, ConvMatchesStage01OnOneAndTwoThreads) {
   };
   for (const Shape s :
        {Shape{3, 5, 9, 7, 4, 3}, Shape{2, 32, 13, 13, 64, 3}, Shape{1, 1, 5, 5, 3, 5}}) {
-    const Tensor in = random({s.n, s.c, s.h, s.w}, 1), w = random({s.o, s.c, s.k, s.k}, 2),
-                 b = random({s.o}, 3);
+    const Tensor in = random_tensor({s.n, s.c, s.h, s.w}, 1),
+                 w = random_tensor({s.o, s.c, s.k, s.k}, 2), b = random_tensor({s.o}, 3);
     const Tensor want = stage01::conv2d(in, w, b);
     for (int threads : {1, 2}) {
       omp_set_num_threads(threads);
@@ -69,7 +61,7 @@ TEST(Stage03Layers, ConvRejectsMismatchedWeights) {
 
 TEST(Stage03Layers, ReluMaxpoolChannelMajorMatchesStage01) {
   // [C=3, N=2, 7, 5]: odd height and width, so the last row and column are dropped.
-  const Tensor cnhw = random({3, 2, 7, 5}, 4);
+  const Tensor cnhw = random_tensor({3, 2, 7, 5}, 4);
   Tensor nchw({2, 3, 7, 5});
   for (int c = 0; c < 3; ++c)
     for (int n = 0; n < 2; ++n)
@@ -83,7 +75,8 @@ TEST(Stage03Layers, ReluMaxpoolChannelMajorMatchesStage01) {
 
 TEST(Stage03Layers, DenseMatchesStage01) {
   for (int n : {1, 5, 128}) {
-    const Tensor x = random({n, 1600}, 5), w = random({10, 1600}, 6), b = random({10}, 7);
+    const Tensor x = random_tensor({n, 1600}, 5), w = random_tensor({10, 1600}, 6),
+                 b = random_tensor({10}, 7);
     for (int threads : {1, 2}) {
       omp_set_num_threads(threads);
       EXPECT_LT(relative_error(stage03::dense(x, w, b), stage01::dense(x, w, b)), 1e-5) << n;
