@@ -12,24 +12,27 @@ namespace mnist {
 namespace {
 constexpr std::array<std::string_view, 6> kNames = {"conv1.weight", "conv1.bias", "conv2.weight",
                                                     "conv2.bias",   "fc.weight",  "fc.bias"};
+
+// The one place that pairs each name with its member; both list()s use it. Self is Params
+// or const Params, and T the matching Tensor or const Tensor.
+template <typename T, typename Self>
+std::array<Params::Named<T>, 6> named_members(Self& p) {
+  return {{{kNames[0], &p.conv1_weight},
+           {kNames[1], &p.conv1_bias},
+           {kNames[2], &p.conv2_weight},
+           {kNames[3], &p.conv2_bias},
+           {kNames[4], &p.fc_weight},
+           {kNames[5], &p.fc_bias}}};
+}
+
 }  // namespace
 
 std::array<Params::Named<Tensor>, 6> Params::list() {
-  return {{{kNames[0], &conv1_weight},
-           {kNames[1], &conv1_bias},
-           {kNames[2], &conv2_weight},
-           {kNames[3], &conv2_bias},
-           {kNames[4], &fc_weight},
-           {kNames[5], &fc_bias}}};
+  return named_members<Tensor>(*this);
 }
 
 std::array<Params::Named<const Tensor>, 6> Params::list() const {
-  return {{{kNames[0], &conv1_weight},
-           {kNames[1], &conv1_bias},
-           {kNames[2], &conv2_weight},
-           {kNames[3], &conv2_bias},
-           {kNames[4], &fc_weight},
-           {kNames[5], &fc_bias}}};
+  return named_members<const Tensor>(*this);
 }
 
 Params Params::clone() const {
