@@ -38,8 +38,8 @@ if has build; then
   rm -rf "$SRC" && mkdir -p "$SRC/stages" "$SRC/tests/hardening"
   cp -r CMakeLists.txt common "$SRC/"
   cp -r stages/0[1-5]_* "$SRC/stages/"
-  cp -r tests/CMakeLists.txt tests/support tests/cli tests/stage05 "$SRC/tests/"
-  cp tests/hardening/standard_cli_tests.cmake "$SRC/tests/hardening/"
+  cp -r tests/CMakeLists.txt tests/support tests/stage05 "$SRC/tests/"
+  cp tests/hardening/standard_cli_tests.cmake tests/hardening/run_cli_case.cmake "$SRC/tests/hardening/"
   deps=()
   D=$PWD/.device-data/s00-deps/usr L=$PWD/.device-data/s00-deps/usr/lib/x86_64-linux-gnu
   if [ -d "$L/cmake/GTest" ]; then
