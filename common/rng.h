@@ -7,6 +7,7 @@
 /// which is what makes initialisation, shuffling and dropout masks repeatable.
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <span>
 
@@ -18,10 +19,21 @@ class Rng {
   /// A generator whose whole sequence is fixed by seed.
   explicit Rng(uint64_t seed);
 
-  /// 64 uniformly random bits.
-  uint64_t next_u64();
+  /// 64 uniformly random bits. (Defined here, not in rng.cpp, so that it inlines into the
+  /// loops that draw millions of numbers, such as stage 04's dropout masks.)
+  uint64_t next_u64() {
+    const uint64_t result = std::rotl(s_[1] * 5, 7) * 9;
+    const uint64_t t = s_[1] << 17;
+    s_[2] ^= s_[0];
+    s_[3] ^= s_[1];
+    s_[1] ^= s_[2];
+    s_[0] ^= s_[3];
+    s_[2] ^= t;
+    s_[3] = std::rotl(s_[3], 45);
+    return result;
+  }
   /// Uniform float in [0, 1), 24 random bits (every float32 in range is a multiple of 2^-24).
-  float uniform();
+  float uniform() { return static_cast<float>(next_u64() >> 40) * 0x1.0p-24f; }
   /// Uniform float in [lo, hi).
   float uniform(float lo, float hi) { return lo + (hi - lo) * uniform(); }
   /// Uniform integer in [0, n), without modulo bias. n must be positive.

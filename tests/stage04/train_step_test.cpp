@@ -186,3 +186,16 @@ TEST(DropoutMask, IsZeroOrTwoHalfTheTimeAndRepeatable) {
   const Tensor same = stage04::make_dropout_mask(128, again);
   EXPECT_TRUE(std::equal(mask.values().begin(), mask.values().end(), same.values().begin()));
 }
+
+TEST(DropoutMask, DropsExactlyWhereUniformFallsBelowTheRate) {
+  // The mask is drawn from the integer bits for speed; it must be the mask the definition
+  // gives, rng.uniform() < kDropout, number for number, so that trained weights do not
+  // depend on how the mask is computed.
+  mnist::Rng rng(11), reference(11);
+  const Tensor mask = stage04::make_dropout_mask(3, rng);
+  for (float m : mask.values()) {
+    const bool dropped = reference.uniform() < mnist::net::kDropout;
+    ASSERT_EQ(m, dropped ? 0.0f : 2.0f);
+  }
+  EXPECT_EQ(rng.next_u64(), reference.next_u64());  // and both used the same numbers
+}
