@@ -147,7 +147,8 @@ Tensor relu_maxpool2x2_backward_channel_major(const Tensor& conv_out, const Tens
 }
 
 void conv2d_backward_channel_major(const Tensor& input, const Tensor& weight, const Tensor& dout,
-                                   Tensor& dweight, Tensor& dbias, Tensor* dinput) {
+                                   Tensor& dweight, Tensor& dbias, Tensor* dinput,
+                                   const Tensor* input_columns) {
   const int N = input.dim(0), C = input.dim(1), H = input.dim(2), W = input.dim(3);
   const int O = weight.dim(0), K = weight.dim(2);
   mnist::expect_shape(weight, {O, C, K, K}, "conv2d_backward weight");
@@ -161,8 +162,9 @@ void conv2d_backward_channel_major(const Tensor& input, const Tensor& weight, co
   const int positions = OH * OW;   // output pixels of one image
   const int cols = N * positions;  // dout is [O, cols]: one column per output pixel
   const int64_t image_size = int64_t{C} * H * W;
+  if (input_columns) mnist::expect_shape(*input_columns, {rows, cols}, "conv2d_backward columns");
 
-  // db [O] = row sums of dout.
+    // db [O] = row sums of dout.
 #pragma omp parallel for schedule(static)
   for (int o = 0; o < O; ++o) {
     const float* d = dout.data() + int64_t{o} * cols;
@@ -181,20 +183,29 @@ void conv2d_backward_channel_major(const Tensor& input, const Tensor& weight, co
   // size is fixed, so the order of additions never depends on the thread count.
   constexpr int kImagesPerChunk = 16;
   const int chunk_cols = std::min(N, kImagesPerChunk) * positions;
-  Tensor columns({rows, chunk_cols});
+  Tensor columns(input_columns ? mnist::Shape{0} : mnist::Shape{rows, chunk_cols});
   Tensor dcolumns(dinput ? mnist::Shape{rows, chunk_cols} : mnist::Shape{0});
   for (int n0 = 0; n0 < N; n0 += kImagesPerChunk) {
     const int count = std::min(kImagesPerChunk, N - n0);
     const int width = count * positions;  // this chunk's columns (rows are `width` apart)
     const float* dout_chunk = dout.data() + int64_t{n0} * positions;  // [O, width], ld cols
 
+    // This chunk's unfolded input [rows, width]: a window into the forward pass's columns
+    // (rows `cols` apart), or unfolded here (rows `width` apart). Same numbers either way.
+    const float* chunk_columns = columns.data();
+    int columns_ld = width;
+    if (input_columns) {
+      chunk_columns = input_columns->data() + int64_t{n0} * positions;
+      columns_ld = cols;
+    } else {
 #pragma omp parallel for schedule(static)
-    for (int i = 0; i < count; ++i) {
-      stage02::im2col(input.data() + (n0 + i) * image_size, C, H, W, K,
-                      columns.data() + int64_t{i} * positions, width);
+      for (int i = 0; i < count; ++i) {
+        stage02::im2col(input.data() + (n0 + i) * image_size, C, H, W, K,
+                        columns.data() + int64_t{i} * positions, width);
+      }
     }
     // dW [O, rows] (+)= dout [O, width] * columns^T [width, rows]; the first chunk overwrites.
-    stage03::sgemm(false, true, O, rows, width, 1.0f, dout_chunk, cols, columns.data(), width,
+    stage03::sgemm(false, true, O, rows, width, 1.0f, dout_chunk, cols, chunk_columns, columns_ld,
                    n0 == 0 ? 0.0f : 1.0f, dweight.data(), rows);
     if (!dinput) continue;
 

@@ -55,8 +55,10 @@ Tensor relu_maxpool2x2_backward_channel_major(const Tensor& conv_out, const Tens
 ///   dcolumns       = W^T * dout, then din = col2im(dcolumns), image by image.
 /// The GEMMs run on a fixed-size chunk of images at a time. `dweight` and `dbias` are
 /// overwritten; `dinput` (NCHW, like input) is skipped when null: conv1 needs no gradient
-/// for the images.
+/// for the images. `input_columns`, when given, is the forward pass's
+/// stage03::im2col_batch(input) [C*K*K, N*OH*OW], used instead of unfolding input again.
 void conv2d_backward_channel_major(const Tensor& input, const Tensor& weight, const Tensor& dout,
-                                   Tensor& dweight, Tensor& dbias, Tensor* dinput);
+                                   Tensor& dweight, Tensor& dbias, Tensor* dinput,
+                                   const Tensor* input_columns = nullptr);
 
 }  // namespace stage04

@@ -18,17 +18,24 @@ mnist::Tensor make_dropout_mask(int batch, mnist::Rng& rng);
 
 /// What the backward pass needs from the forward pass of one batch.
 struct ForwardCache {
-  mnist::Tensor conv1_out;  ///< [32,N,26,26] channel-major, before ReLU: ReLU/pool backward
-  mnist::Tensor pool1_out;  ///< [N,32,13,13]: conv2's input, for conv2's weight gradient
-  mnist::Tensor conv2_out;  ///< [64,N,11,11] channel-major, before ReLU
-  mnist::Tensor features;   ///< [N,1600] flattened pool2 output after dropout: dense's input
-  mnist::Tensor logits;     ///< [N,10]
+  mnist::Tensor conv1_columns;  ///< [9, N*676]: the images unfolded, for conv1's weight gradient
+  mnist::Tensor conv1_out;      ///< [32,N,26,26] channel-major, before ReLU: ReLU/pool backward
+  mnist::Tensor pool1_out;      ///< [N,32,13,13]: conv2's input, for the ReLU/pool backward
+  mnist::Tensor conv2_columns;  ///< [288, N*121]: pool1_out unfolded, for conv2's weight gradient
+  mnist::Tensor conv2_out;      ///< [64,N,11,11] channel-major, before ReLU
+  mnist::Tensor features;       ///< [N,1600] flattened pool2 output after dropout: dense's input
+  mnist::Tensor logits;         ///< [N,10]
 };
 
 /// The training forward pass on stage 03's layers, keeping what backward_pass needs.
 /// features are multiplied by mask [N,1600]; an empty mask means no dropout.
 ForwardCache forward_pass(const mnist::Params& params, const mnist::Tensor& images,
                           const mnist::Tensor& mask);
+
+/// forward_pass into `cache`, reusing its large tensors when their shapes already fit: a
+/// training loop that keeps one cache allocates them once, not at every step.
+void forward_pass(const mnist::Params& params, const mnist::Tensor& images,
+                  const mnist::Tensor& mask, ForwardCache& cache);
 
 /// The mean softmax cross-entropy of cache.logits against labels, and its gradient with
 /// respect to every parameter, layer by layer from the loss back to conv1 (the chain

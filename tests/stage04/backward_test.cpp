@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "02_im2col/im2col.h"
+#include "03_blocked_simd/layers.h"
 #include "04_backprop/col2im.h"
 #include "04_backprop/layers_backward.h"
 #include "common/rng.h"
@@ -195,6 +196,25 @@ TEST(ConvBackward, MatchesFiniteDifferencesOverSeveralChunksOfImages) {
   // 37 images: the backward pass works 16 images at a time, so this takes two full chunks
   // and a short one, whose weight gradients must add up.
   check_conv_backward(37, 2, 5, 4, 3, 3, 13);
+}
+
+TEST(ConvBackward, TheForwardPassColumnsGiveTheSameBits) {
+  // Training hands the backward pass the forward pass's unfolded input instead of unfolding
+  // it again; over 37 images (three chunks) every gradient must be bit for bit the same.
+  const Tensor input = random_tensor({37, 2, 5, 4}, 21), weight = random_tensor({3, 2, 3, 3}, 22);
+  const Tensor dout = random_tensor({3, 37, 3, 2}, 23);
+  Tensor dw, db, din, dw_cols, db_cols, din_cols;
+  stage04::conv2d_backward_channel_major(input, weight, dout, dw, db, &din);
+  const Tensor columns = stage03::im2col_batch(input, 3);
+  stage04::conv2d_backward_channel_major(input, weight, dout, dw_cols, db_cols, &din_cols,
+                                         &columns);
+  for (const auto& [a, b] : {std::pair{&dw, &dw_cols}, {&db, &db_cols}, {&din, &din_cols}}) {
+    ASSERT_EQ(a->shape(), b->shape());
+    EXPECT_TRUE(std::equal(a->values().begin(), a->values().end(), b->values().begin()));
+  }
+  const Tensor wrong({18, 36});  // one image short
+  EXPECT_THROW(stage04::conv2d_backward_channel_major(input, weight, dout, dw, db, &din, &wrong),
+               std::invalid_argument);
 }
 
 TEST(ConvBackward, SkipsTheInputGradientWhenNotAsked) {
