@@ -252,24 +252,21 @@ def low_level_im2col():
               f"{rows * colsn * n * 4 / 2**20:.1f} MiB")
 
 
+def copy_counts(H, K):
+    """How many of the K x K windows of a square H x H image cover each pixel: how many
+    copies of it im2col makes, and so how many gradients col2im adds back into it."""
+    counts = [[0] * H for _ in range(H)]
+    for y in range(H - K + 1):
+        for x in range(H - K + 1):
+            for ky in range(K):
+                for kx in range(K):
+                    counts[y + ky][x + kx] += 1
+    return counts
+
+
 def low_level_col2im():
-    H = W = 3
-    K = 2
-    counts = [[0] * W for _ in range(H)]
-    for y in range(H - K + 1):
-        for x in range(W - K + 1):
-            for ky in range(K):
-                for kx in range(K):
-                    counts[y + ky][x + kx] += 1
-    show("copies of each pixel (3x3 image, K=2)", counts)
-    H = W = 13
-    K = 3
-    counts = [[0] * W for _ in range(H)]
-    for y in range(H - K + 1):
-        for x in range(W - K + 1):
-            for ky in range(K):
-                for kx in range(K):
-                    counts[y + ky][x + kx] += 1
+    show("copies of each pixel (3x3 image, K=2)", copy_counts(3, 2))
+    counts = copy_counts(13, 3)
     print("  conv2's 13x13 input, K=3, first rows of the copy counts:", counts[0][:5], counts[1][:5], counts[2][:5])
     # dX for the 3x3 / K=2 example: dout all ones, weight [[1,0],[0,-1]]
     wk = [[1, 0], [0, -1]]

@@ -30,17 +30,9 @@ JOBS=${JOBS:-$(nproc)}
 read -r -a extra_cmake <<< "${CMAKE_ARGS:-}"
 
 # libFuzzer ships with clang (Debian: the runtimes are in libclang-rt-14-dev).
-if ! command -v clang++ >/dev/null || ! echo 'extern "C" int LLVMFuzzerTestOneInput(const char*, long) { return 0; }' |
-     clang++ -x c++ -fsanitize=fuzzer,address - -o /dev/null 2>/dev/null; then
-  pkgs="clang libclang-rt-14-dev libomp-14-dev"
-  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
-    echo "fuzz: installing $pkgs"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $pkgs >/dev/null
-  else
-    echo "fuzz: libFuzzer needs clang: sudo apt-get install -y $pkgs" >&2
-    exit 1
-  fi
-fi
+source scripts/ensure_clang.sh
+ensure_clang fuzz 'extern "C" int LLVMFuzzerTestOneInput(const char*, long) { return 0; }' \
+  -fsanitize=fuzzer,address || exit 1
 
 mkdir -p "$BUILD"
 echo "fuzz: building ${targets[*]/#/fuzz_} in $BUILD (clang++, libFuzzer + address,undefined)"

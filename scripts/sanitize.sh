@@ -29,20 +29,7 @@ BUILD_PREFIX=${BUILD_PREFIX:-build-}
 read -r -a extra_cmake <<< "${CMAKE_ARGS:-}"
 
 # clang, its sanitizer runtimes and libomp are needed for the thread phase only.
-ensure_clang() {
-  if command -v clang++ >/dev/null && echo 'int main(){}' |
-       clang++ -x c++ -fsanitize=thread -fopenmp - -o /dev/null 2>/dev/null; then
-    return 0
-  fi
-  local pkgs="clang libclang-rt-14-dev libomp-14-dev"
-  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
-    echo "sanitize: installing $pkgs"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $pkgs >/dev/null
-  else
-    echo "sanitize: ThreadSanitizer needs clang++ with libomp: sudo apt-get install -y $pkgs" >&2
-    return 1
-  fi
-}
+source scripts/ensure_clang.sh
 
 summary=()
 failed=0
@@ -101,7 +88,7 @@ for phase in "${phases[@]}"; do
   case $phase in
     address) run_phase asan address,undefined "${CXX:-g++}" ;;
     thread)
-      if ensure_clang; then
+      if ensure_clang sanitize "int main() {}" -fsanitize=thread -fopenmp; then
         run_phase tsan thread clang++
       else
         summary+=("[tsan] NOT RUN: clang++ with libomp is missing"); failed=1
