@@ -19,9 +19,12 @@ struct MicroKernel {
   int nr;            ///< columns of the C tile
   /// C[i*ldc + j] = alpha * sum_p a[p*mr + i] * b[p*nr + j] + beta * C[i*ldc + j] for the
   /// whole mr x nr tile; beta == 0 writes without reading C. a and b are packed slivers;
-  /// b is 64-byte aligned.
+  /// b is 64-byte aligned. With `stream` (only asked for with beta == 0), rows of C that are
+  /// aligned to the vector width are written with non-temporal stores, which go to memory
+  /// without first reading the line into the cache; the caller fences afterwards
+  /// (packed_gemm.cpp says when this pays). The portable kernel ignores it.
   void (*run)(int kc, const float* a, const float* b, float* c, int64_t ldc, float alpha,
-              float beta);
+              float beta, bool stream);
   int dot_rows;  ///< rows of A the dot kernel takes at once
   int dot_cols;  ///< rows of B^T (columns of C) the dot kernel takes at once
   /// sums[r*dot_cols + j] += sum over p < kc of a[r][p] * bt[j][p], for r < dot_rows and

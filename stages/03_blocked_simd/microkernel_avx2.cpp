@@ -14,7 +14,8 @@ namespace {
 
 constexpr int kMr = 6, kNr = 16;
 
-void run(int kc, const float* a, const float* b, float* c, int64_t ldc, float alpha, float beta) {
+void run(int kc, const float* a, const float* b, float* c, int64_t ldc, float alpha, float beta,
+         bool stream) {
   __m256 acc[kMr][2];
   for (int i = 0; i < kMr; ++i) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
   for (int p = 0; p < kc; ++p, a += kMr, b += kNr) {
@@ -28,10 +29,14 @@ void run(int kc, const float* a, const float* b, float* c, int64_t ldc, float al
   const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
   for (int i = 0; i < kMr; ++i) {
     float* row = c + i * ldc;
+    const bool row_streams = stream && reinterpret_cast<std::uintptr_t>(row) % 32 == 0;
     for (int h = 0; h < 2; ++h) {
       __m256 v = _mm256_mul_ps(va, acc[i][h]);
       if (beta != 0) v = _mm256_fmadd_ps(vb, _mm256_loadu_ps(row + 8 * h), v);
-      _mm256_storeu_ps(row + 8 * h, v);
+      if (row_streams)
+        _mm256_stream_ps(row + 8 * h, v);
+      else
+        _mm256_storeu_ps(row + 8 * h, v);
     }
   }
 }

@@ -15,7 +15,8 @@ namespace {
 
 constexpr int kMr = 8, kNr = 32;
 
-void run(int kc, const float* a, const float* b, float* c, int64_t ldc, float alpha, float beta) {
+void run(int kc, const float* a, const float* b, float* c, int64_t ldc, float alpha, float beta,
+         bool stream) {
   __m512 acc[kMr][2];
   for (int i = 0; i < kMr; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
   for (int p = 0; p < kc; ++p, a += kMr, b += kNr) {
@@ -29,10 +30,14 @@ void run(int kc, const float* a, const float* b, float* c, int64_t ldc, float al
   const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
   for (int i = 0; i < kMr; ++i) {
     float* row = c + i * ldc;
+    const bool row_streams = stream && reinterpret_cast<std::uintptr_t>(row) % 64 == 0;
     for (int h = 0; h < 2; ++h) {
       __m512 v = _mm512_mul_ps(va, acc[i][h]);
       if (beta != 0) v = _mm512_fmadd_ps(vb, _mm512_loadu_ps(row + 16 * h), v);
-      _mm512_storeu_ps(row + 16 * h, v);
+      if (row_streams)
+        _mm512_stream_ps(row + 16 * h, v);
+      else
+        _mm512_storeu_ps(row + 16 * h, v);
     }
   }
 }

@@ -8,7 +8,9 @@ namespace {
 
 constexpr int kMr = 4, kNr = 16;
 
-void run(int kc, const float* a, const float* b, float* c, int64_t ldc, float alpha, float beta) {
+// `stream` is ignored: plain C++ has no non-temporal store.
+void run(int kc, const float* a, const float* b, float* c, int64_t ldc, float alpha, float beta,
+         bool /*stream*/) {
   float acc[kMr][kNr] = {};
   for (int p = 0; p < kc; ++p, a += kMr, b += kNr)
     for (int i = 0; i < kMr; ++i)

@@ -2,6 +2,10 @@
 
 #include <omp.h>
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <xmmintrin.h>  // _mm_sfence (SSE: every x86-64 CPU has it)
+#endif
+
 #include <algorithm>
 #include <exception>
 
@@ -32,7 +36,8 @@ int even_block(int n, int most) {
 
 // The loop nest of packed_gemm.h on one rectangle of C, on the calling thread.
 void gemm_block(const MicroKernel& kernel, const Blocking& blk, int M, int N, int K, float alpha,
-                const MatrixView& A, const MatrixView& B, float beta, const OutView& C) {
+                const MatrixView& A, const MatrixView& B, float beta, const OutView& C,
+                bool stream) {
   const int mr = kernel.mr, nr = kernel.nr;
   const int kc_step = even_block(K, blk.kc);
   // When all of A is one block (the conv layers' weights: 64 x 288), pack it once here
@@ -60,11 +65,11 @@ void gemm_block(const MicroKernel& kernel, const Blocking& blk, int M, int N, in
             float* c = &C(ic + ir, jc + jr);
             const int rows = std::min(mr, mc - ir), cols = std::min(nr, nc - jr);
             if (rows == mr && cols == nr && C.cs == 1) {
-              kernel.run(kc, a, b, c, C.rs, alpha, beta_now);
+              kernel.run(kc, a, b, c, C.rs, alpha, beta_now, stream);
               continue;
             }
             // Edge tile (or C seen transposed): compute the full tile aside, keep what fits.
-            kernel.run(kc, a, b, tile, nr, 1.0f, 0.0f);
+            kernel.run(kc, a, b, tile, nr, 1.0f, 0.0f, false);
             for (int i = 0; i < rows; ++i)
               for (int j = 0; j < cols; ++j) {
                 float& out = C(ic + ir + i, jc + jr + j);
@@ -76,6 +81,14 @@ void gemm_block(const MicroKernel& kernel, const Blocking& blk, int M, int N, in
       }
     }
   }
+}
+
+// Makes this thread's non-temporal stores visible to the others before it leaves the
+// parallel region: they bypass the cache and are not ordered like ordinary stores.
+void fence_streamed_stores() {
+#if defined(__x86_64__) || defined(__i386__)
+  _mm_sfence();
+#endif
 }
 
 // How to cut C among threads: a grid of tm x tn rectangles (tm*tn = threads) whose largest
@@ -102,8 +115,10 @@ Blocking blocking_for(const MicroKernel& kernel) {
   // sliver of B (342 x 32: 44 KB) in L1. K up to 384 is one block: conv2's K = 288 needs
   // no second pass over C. A panel of 64 slivers of B (2048 columns) is reused by every
   // block of A from L3; when A is packed once, panels of 288 KB (256 columns of conv2,
-  // 2048 of conv1) stay in L2 instead. Measured on this project's Zen 5 (README.md).
-  return {kernel.mr * 16, 384, kernel.nr * 64, 72 * 1024};
+  // 2048 of conv1) stay in L2 instead. A C over 8 MB is streamed: conv1's 11 MB is, conv2's
+  // 4 MB (compute-bound, streaming changed nothing) is not. Measured on this project's
+  // Zen 5 (README.md).
+  return {kernel.mr * 16, 384, kernel.nr * 64, 72 * 1024, 8 << 20};
 }
 
 void packed_gemm(const MicroKernel& kernel, int threads, bool trans_a, bool trans_b, int M, int N,
@@ -148,6 +163,13 @@ void packed_gemm(const MicroKernel& kernel, int threads, bool trans_a, bool tran
     c = {C, 1, ldc};
   }
   const Blocking blk = blocking_for(kernel);
+  // A C that is written once (beta = 0, all of K in one block) and is too big to stay in
+  // the cache goes straight to memory with streaming stores. An ordinary store first reads
+  // the line it writes into the cache (write-allocate), so a big C crosses the memory bus
+  // twice; that is most of conv1's traffic (11 MB of C for 3 MB of B). It also stops
+  // depending on how much of the shared L3 the neighbours leave us (README.md, conv1).
+  const bool stream =
+      beta == 0 && K <= blk.kc && int64_t{M} * N * int64_t{sizeof(float)} > blk.stream_c_bytes;
   const int m_tiles = (M + kernel.mr - 1) / kernel.mr, n_tiles = (N + kernel.nr - 1) / kernel.nr;
   threads = std::max(1, std::min(threads, m_tiles * n_tiles));
   const Grid grid = choose_grid(threads, m_tiles, n_tiles);
@@ -163,7 +185,8 @@ void packed_gemm(const MicroKernel& kernel, int threads, bool trans_a, bool tran
     const int n1 = std::min(N, n_tiles * (tn + 1) / grid.tn * kernel.nr);
     if (m1 > m0 && n1 > n0)
       gemm_block(kernel, blk, m1 - m0, n1 - n0, K, alpha, a.at(m0, 0), b.at(0, n0), beta,
-                 {&c(m0, n0), c.rs, c.cs});
+                 {&c(m0, n0), c.rs, c.cs}, stream);
+    if (stream) fence_streamed_stores();
   } catch (...) {
 #pragma omp critical(stage03_gemm_failure)
     failure = std::current_exception();

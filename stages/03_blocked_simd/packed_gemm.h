@@ -30,6 +30,9 @@ struct Blocking {
   /// Floats in a panel of B (kc x columns, at most nc columns) when all of A is a single
   /// block: then A is packed once, and a panel this small stays in L2 from packing to use.
   int panel_single_a;
+  /// A C larger than this many bytes, written once (beta = 0 and K in one block), is
+  /// written with streaming stores, past the cache (packed_gemm.cpp says why).
+  int64_t stream_c_bytes;
 };
 
 /// The block sizes used with a kernel (multiples of its mr and nr), measured on this

@@ -139,6 +139,20 @@ TEST(Gemm, SizesCrossingEveryCacheBlock) {
   }
 }
 
+TEST(Gemm, LargeOutputStreamedPastTheCache) {
+  // A C over Blocking::stream_c_bytes, written once (beta = 0, K in one block), is written
+  // with streaming stores. N = 2 (mod 16) makes rows of ldc = N + 2 floats step 16 bytes
+  // past a 64-byte boundary, so one row in four is aligned and streams while the others
+  // fall back to ordinary stores, within the same tile; M and N leave partial tiles too.
+  const Case c{false, false, 35, 65538, 9, 1.0f, 0.0f};
+  for (const stage03::MicroKernel* k : stage03::available_kernels()) {
+    const stage03::Blocking b = stage03::blocking_for(*k);
+    ASSERT_GT(int64_t{c.M} * c.N * int64_t{sizeof(float)}, b.stream_c_bytes) << k->name;
+    ASSERT_LE(c.K, b.kc) << k->name;
+  }
+  check_case(c, kernel_labels(), run_kernel);
+}
+
 TEST(Gemm, EmptyAndDegenerateProducts) {
   // K = 0 or alpha = 0: C = beta C, and beta = 0 clears C even where it held NaN.
   std::vector<float> C = {1, 2, std::numeric_limits<float>::quiet_NaN(), 4};
