@@ -23,7 +23,8 @@ int64_t element_count(const Shape& shape);
 /// A dense float32 array with a shape.
 ///
 /// Storage is one contiguous block aligned to 64 bytes (a cache line, and the width of an
-/// AVX-512 register), so SIMD code can use aligned loads on the first element. Moving a
+/// AVX-512 register), so SIMD code can use aligned loads on the first element; 2 MiB and
+/// larger blocks are aligned to 2 MiB and advised to use huge pages (tensor.cpp). Moving a
 /// Tensor is free; copying is deliberate: call clone(). Element access through operator()
 /// is bounds-checked in debug builds and compiles to plain index arithmetic in release.
 class Tensor {
