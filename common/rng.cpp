@@ -34,4 +34,11 @@ void shuffle(std::span<int> items, Rng& rng) {
   }
 }
 
+Tensor random_tensor(const Shape& shape, uint64_t seed) {
+  Tensor t(shape);
+  Rng rng(seed);
+  for (float& v : t.values()) v = rng.uniform(-1.0f, 1.0f);
+  return t;
+}
+
 }  // namespace mnist

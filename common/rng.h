@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <span>
 
+#include "common/tensor.h"
+
 namespace mnist {
 
 /// xoshiro256** seeded through splitmix64 (Blackman and Vigna).
@@ -45,5 +47,10 @@ class Rng {
 
 /// Fisher-Yates shuffle of `items` driven by rng (portable, unlike std::shuffle).
 void shuffle(std::span<int> items, Rng& rng);
+
+/// A tensor of the given shape filled with U(-1, 1) numbers from Rng(seed): the inputs of the
+/// tests and benchmarks (never zeros: zeros can hide wrong indexing and run faster than real
+/// data).
+Tensor random_tensor(const Shape& shape, uint64_t seed);
 
 }  // namespace mnist

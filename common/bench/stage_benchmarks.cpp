@@ -5,7 +5,6 @@
 #include "common/mnist.h"
 #include "common/network.h"
 #include "common/params.h"
-#include "common/rng.h"
 
 #ifndef MNIST_DEFAULT_DATA_DIR
 #define MNIST_DEFAULT_DATA_DIR "data/mnist"
@@ -20,13 +19,6 @@ void set_rate_counters(benchmark::State& state, double flops_per_iteration,
       benchmark::Counter(flops_per_iteration * iterations / 1e9, benchmark::Counter::kIsRate);
   state.counters["images/s"] =
       benchmark::Counter(images_per_iteration * iterations, benchmark::Counter::kIsRate);
-}
-
-Tensor random_tensor(const Shape& shape, uint64_t seed) {
-  Tensor t(shape);
-  Rng rng(seed);
-  for (float& v : t.values()) v = rng.uniform(-1.0f, 1.0f);
-  return t;
 }
 
 void register_stage_benchmarks(const StageBenchSpec& spec) {

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "common/evaluate.h"
+#include "common/rng.h"
 #include "common/tensor.h"
 
 namespace mnist::bench {
@@ -34,9 +35,7 @@ struct StageBenchSpec {
 void set_rate_counters(benchmark::State& state, double flops_per_iteration,
                        double images_per_iteration);
 
-/// Tensor of the given shape filled with U(-1,1) numbers from seed (never zeros: zeros
-/// can hide wrong indexing and run faster than real data).
-Tensor random_tensor(const Shape& shape, uint64_t seed);
+using mnist::random_tensor;  // common/rng.h
 
 /// Registers stage.conv1, stage.conv2, stage.dense, stage.forward and stage.test_set.
 void register_stage_benchmarks(const StageBenchSpec& spec);

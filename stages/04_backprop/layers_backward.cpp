@@ -162,9 +162,11 @@ void conv2d_backward_channel_major(const Tensor& input, const Tensor& weight, co
   const int positions = OH * OW;   // output pixels of one image
   const int cols = N * positions;  // dout is [O, cols]: one column per output pixel
   const int64_t image_size = int64_t{C} * H * W;
-  if (input_columns) mnist::expect_shape(*input_columns, {rows, cols}, "conv2d_backward columns");
+  if (input_columns) {
+    mnist::expect_shape(*input_columns, {rows, cols}, "conv2d_backward columns");
+  }
 
-    // db [O] = row sums of dout.
+  // db [O] = row sums of dout.
 #pragma omp parallel for schedule(static)
   for (int o = 0; o < O; ++o) {
     const float* d = dout.data() + int64_t{o} * cols;

@@ -7,7 +7,6 @@
 #include <stdexcept>
 
 #include "common/mnist.h"
-#include "common/rng.h"
 
 namespace mnist::testkit {
 
@@ -25,13 +24,6 @@ bool have_mnist() {
   } catch (const std::exception&) {
     return false;
   }
-}
-
-Tensor random_tensor(Shape shape, uint64_t seed) {
-  Tensor t(std::move(shape));
-  Rng rng(seed);
-  for (float& v : t.values()) v = rng.uniform(-1.0f, 1.0f);
-  return t;
 }
 
 double relative_error(const Tensor& a, const Tensor& reference) {

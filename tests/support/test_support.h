@@ -6,6 +6,7 @@
 
 #include <filesystem>
 
+#include "common/rng.h"
 #include "common/tensor.h"
 
 namespace mnist::testkit {
@@ -16,8 +17,7 @@ std::filesystem::path data_dir();
 /// Whether the four MNIST files are there.
 bool have_mnist();
 
-/// A tensor of the given shape filled with uniform values in [-1, 1) from Rng(seed).
-Tensor random_tensor(Shape shape, uint64_t seed);
+using mnist::random_tensor;  // common/rng.h
 
 /// max |a-b| / max(max |b|, tiny): the error of a relative to the reference b, as one number.
 double relative_error(const Tensor& a, const Tensor& reference);
