@@ -2,7 +2,9 @@
 # `make bench`: every stage's Google Benchmark, JSON out, then one report with a chart.
 #   BENCH_REPS=5 make bench       repetitions per benchmark (medians are reported)
 #   BENCH_FILTER=stage03 make bench    only benchmarks whose name matches (a regex)
-# Results: build/bench/<stage>.json, build/bench/report.md, build/bench/*.svg.
+# Results: build/bench/<stage>.json, build/bench/results.json (this machine's results file),
+# build/bench/report.md and *.svg (every table and chart for this machine), and
+# build/bench/tables.md (each table beside the reference machine's, from results/).
 # Compare two runs:  python3 scripts/bench_compare.py OLD_DIR NEW_DIR
 set -euo pipefail
 build=${1:-build}
@@ -28,3 +30,4 @@ else
   echo "(PyTorch not installed: the report has no PyTorch row; apt-get install python3-torch)"
 fi
 python3 scripts/bench_report.py "$out"
+python3 scripts/results_pages.py compare "$out/results.json" -o "$out"

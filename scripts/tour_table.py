@@ -8,10 +8,11 @@ import sys
 
 out = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "build/tour")
 rows = []
-for path in sorted(out.glob("[0-9][0-9]*.json")):
-    if path.name.startswith("summary"):
-        continue
-    rows.append(json.loads(path.read_text()))
+for path in sorted(out.glob("*.json")):
+    record = json.loads(path.read_text())
+    if isinstance(record, dict) and "stage" in record:  # the stages' --json files, not summary.json
+        rows.append(record)
+rows.sort(key=lambda r: r["stage"])  # stable: stage00 before stage00_cuda
 
 def fmt(v, spec):
     return "-" if v is None else format(v, spec)

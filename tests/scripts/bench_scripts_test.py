@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Tests of scripts/bench_report.py and scripts/bench_compare.py on small hand-made results.
+"""Tests of the results scripts (bench_report, results_pages) and bench_compare on hand-made results.
 
 The inputs are written here with round numbers, so every expected figure in the report can
 be worked out by hand (noted beside each check). Standard library only:
@@ -94,29 +94,27 @@ class BenchReportTest(unittest.TestCase):
 
     def test_stages_table_speedups_and_pytorch_ratio(self):
         text = self.report()
-        self.assertIn("medians of 3 repetitions", text)
-        self.assertIn("| stage02 | 250.00 ms | 512 | 1.0 | 4.0x | 4.0x |", text)   # 512/128
-        self.assertIn("| stage03 | 100.00 ms | 1,280 | 1.0 | 2.5x | 10.0x |", text)  # 1280/512, /128
-        self.assertIn("| stage04 | 80.00 ms | 1,600 |", text)
-        self.assertIn("stage 04 is 1.60x as fast as PyTorch", text)                   # 640/400
-        self.assertIn("| &nbsp;&nbsp;backward (`stage04.step.backward`) | 100.00 ms | |  | 50% |", text)
+        self.assertIn("| stage 02 forward | 512 | 1.0 | 4.0x stage 01 |", text)               # 512/128
+        self.assertIn("| stage 03 forward | 1,280 | 1.0 | 2.5x stage 02, 10x stage 01 |", text)  # 1280/512, /128
+        self.assertIn("| stage 04 training step | 640 |  | **1.60x PyTorch** |", text)       # 640/400
+        self.assertIn("| &nbsp;&nbsp;backward | 100.00 ms |  | 50% |", text)                  # 100/200
 
     def test_gemm_ladder_has_openblas_and_peaks(self):
         text = self.report()
-        self.assertIn("| OpenBLAS | 150.0 | 150.0 |", text)
-        self.assertIn("| **5_threaded / OpenBLAS, 2 threads** | **2.00x** | **2.00x** |", text)
+        self.assertIn("| OpenBLAS | 2 | 150.0 | 150.0 |", text)
+        self.assertIn("| **5_threaded / OpenBLAS** | 2 | **2.00x** | **2.00x** |", text)
+        self.assertIn("| 5_threaded, % of the measured peak (420) | 2 | 71% | 71% |", text)  # 300/420
         self.assertIn("| dense_dW |  |  | 80.0 | 40.0 | 2.00x |", text)
         gemm = (self.cpu / "gemm.svg").read_text()
         self.assertIn("1-core peak 210", gemm)
         self.assertIn("2-core peak 420", gemm)
 
-    def test_gpu_rows_are_labelled_and_from_their_files(self):
+    def test_gpu_rows_name_their_machine(self):
         text = self.report()
-        self.assertIn("### Training on NVIDIA Test 1 (a different machine)", text)
-        self.assertIn(str(self.gpu / "bench.json"), text)
-        self.assertIn("| stage05 rung 3 fused | 6,400,000 | 600,000 | 99.00% |", text)
-        self.assertIn("| PyTorch 9 eager | | 120,000 | 98.00% |", text)                # 60000/0.5
-        self.assertIn("600,000 images/s and PyTorch eager at 120,000: 5.0x", text)
+        self.assertIn("NVIDIA Test 1", text)
+        self.assertIn("| stage05 rung 3 (fused) | 100.0 | 600,000 |  | 99.00% |", text)  # 60000/600000 s
+        self.assertIn("| PyTorch 9 eager | 500.0 | 120,000 |  | 98.00% |", text)           # 60000/0.5
+        self.assertIn("Per epoch, rung 3 is **5.0x** PyTorch eager.", text)
         self.assertIn("| cuBLAS | sgemm conv2 forward shape | 5.00 µs | 800.0 |", text)
 
     def test_every_svg_is_well_formed_xml(self):
@@ -124,6 +122,39 @@ class BenchReportTest(unittest.TestCase):
         for name in ("stages.svg", "gemm.svg", "gpu_kernels.svg"):
             root = ElementTree.parse(self.cpu / name).getroot()
             self.assertTrue(root.tag.endswith("svg"), name)
+
+    def test_results_file_is_stamped_and_compares_ratio_by_ratio(self):
+        self.report()
+        results = json.loads((self.cpu / "results.json").read_text())
+        self.assertEqual(results["machine"]["cores"], 2)
+        self.assertIn("commit", results["machine"])
+        self.assertEqual(results["cpu"]["rows"]["stage03.forward"]["images/s"], 1280.0)
+        result = run(SCRIPTS / "results_pages.py", "compare", self.cpu / "results.json", "-o", self.cpu)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("| stage 03 forward (images/s) | 1,280.0 |", result.stdout)
+        self.assertIn("Yours:", (self.cpu / "tables.md").read_text())
+
+
+class ResultsPagesTest(unittest.TestCase):
+    def test_a_marked_table_is_rendered_and_an_unknown_one_refused(self):
+        sys.path.insert(0, str(SCRIPTS))
+        import results_pages
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = pathlib.Path(tmp)
+            make_cpu_run(folder)
+            run(SCRIPTS / "bench_report.py", folder)
+            results = json.loads((folder / "results.json").read_text())
+        store = {"cpu": results, "gpu": None}
+        page = "intro\n<!-- results:stage04-step -->\nstale\n<!-- /results -->\nafter\n"
+        text = results_pages.render_text(page, store, "page.md")
+        self.assertNotIn("stale", text)
+        self.assertIn("| whole training step | 200.00 ms |", text)
+        self.assertTrue(text.endswith("<!-- /results -->\nafter\n"))
+        self.assertIn("No GPU results", results_pages.render_text(
+            "<!-- results:stage05-rungs -->\n<!-- /results -->", store, "page.md"))
+        with self.assertRaises(SystemExit) as refused:
+            results_pages.render_text("<!-- results:nope -->\n<!-- /results -->", store, "page.md")
+        self.assertIn("unknown results table 'nope'", str(refused.exception))
 
 
 class BenchCompareTest(unittest.TestCase):
