@@ -19,6 +19,8 @@ import pathlib
 import re
 import sys
 
+import page_check
+
 HEX = r"(?=[0-9a-f]*[0-9])(?=[0-9a-f]*[a-f])[0-9a-f]{7,40}"  # a digit and a letter: not a word
 RULES = [
     ("time of day", re.compile(r"(?<![\w:T-])(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d)?\s*UTC\b")),
@@ -119,14 +121,13 @@ def offences(repo):
     return found
 
 
-def main():
-    repo = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else pathlib.Path(__file__).parents[2]).resolve()
-    found = offences(repo)
-    for line in found:
-        print(line)
+def summary(repo, found):
     files = sorted({line.split(":", 1)[0] for line in found})
-    print(f"lab notes: {len(found)} line(s) in {len(files)} file(s)" + (": " + ", ".join(files) if files else ""))
-    return 1 if found else 0
+    return f"lab notes: {len(found)} line(s) in {len(files)} file(s)" + (": " + ", ".join(files) if files else "")
+
+
+def main():
+    return page_check.run(offences, summary)
 
 
 if __name__ == "__main__":

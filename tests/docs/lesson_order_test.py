@@ -12,6 +12,8 @@ import pathlib
 import re
 import sys
 
+import page_check
+
 SECTIONS = ("layers", "training", "low-level", "tooling")
 
 
@@ -49,12 +51,8 @@ def problems(repo):
 
 
 def main():
-    repo = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else pathlib.Path(__file__).parents[2]).resolve()
-    found = problems(repo)
-    for line in found:
-        print(line)
-    print(f"lesson order: {len(tour(repo))} pages, {len(found)} problem(s)")
-    return 1 if found else 0
+    return page_check.run(problems, lambda repo, found: f"lesson order: {len(tour(repo))} pages, "
+                                                         f"{len(found)} problem(s)")
 
 
 if __name__ == "__main__":
