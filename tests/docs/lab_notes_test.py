@@ -9,7 +9,8 @@ from the results, not from a log of one day. So none of these may appear:
   - a commit hash ("commit `abc1234`", "at 1859f12", "in a3f9c21");
   - a load average ("load 1.6-1.7", "load average", "load below 1.1");
   - a date (2026-11-25): a dated run log;
-  - "this session" or "this hour";
+  - "this session", "this hour", and the other marks of a run log ("the same morning",
+    "half an hour earlier");
   - a reference to a file or tracker outside the repository: DESIGN.md, "the issue", issue #12.
 Searched: README.md, stages/*/README.md, docs/**/*.md in full, and the comments of the code in
 common/, stages/, tests/ and scripts/ (// and /* */ in C++ and CUDA, # in Python, shell and
@@ -35,6 +36,9 @@ RULES = [
     ("load average", re.compile(r"\bload\s+(?:below|under|above|of|around)\s+\d", re.IGNORECASE)),
     ("date", re.compile(r"\b20\d\d-[01]\d-[0-3]\d\b")),
     ("this session", re.compile(r"\bthis (?:session|hour)\b", re.IGNORECASE)),
+    ("run log", re.compile(r"\b(?:that|the same|an?) (?:hour|morning|afternoon|evening|night)\b|"
+                           r"\bthe (?:morning|afternoon|evening)'s\b|\bhalf an hour (?:earlier|later)\b|"
+                           r"\bsame minutes\b", re.IGNORECASE)),
     ("outside reference", re.compile(r"\bDESIGN\.md\b")),
     ("outside reference", re.compile(r"\b(?:the|this|that|an?)\s+(?:[\w-]+\s+)?issue\b(?!s)|"
                                      r"\bissue\s*#?\d+|\bissue tracker\b", re.IGNORECASE)),
