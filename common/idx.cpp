@@ -68,7 +68,7 @@ int64_t IdxArray::count() const {
   return n;
 }
 
-IdxArray read_idx(const fs::path& path) {
+IdxArray read_idx(const std::filesystem::path& path) {
   std::error_code ec;
   if (!fs::exists(path, ec)) fail(path, "file not found");
   if (!fs::is_regular_file(path, ec)) fail(path, "not a regular file");
@@ -138,7 +138,7 @@ IdxArray read_idx(const fs::path& path) {
   return array;
 }
 
-void write_idx(const fs::path& path, const IdxArray& array) {
+void write_idx(const std::filesystem::path& path, const IdxArray& array) {
   const size_t n = static_cast<size_t>(array.count());
   const bool is_u8 = array.type == IdxType::u8;
   if ((is_u8 ? array.u8.size() : array.f32.size()) != n) {

@@ -19,7 +19,7 @@ namespace {
 constexpr int kPixels = net::kImageSize * net::kImageSize;
 }  // namespace
 
-fs::path find_mnist_file(const fs::path& dir, const std::string& name) {
+std::filesystem::path find_mnist_file(const std::filesystem::path& dir, const std::string& name) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) {
     throw std::runtime_error(dir.string() + ": MNIST data directory not found (run `make data`)");
@@ -32,7 +32,8 @@ fs::path find_mnist_file(const fs::path& dir, const std::string& name) {
                            "); run `make data`");
 }
 
-Dataset load_mnist_files(const fs::path& images_path, const fs::path& labels_path, int limit) {
+Dataset load_mnist_files(const std::filesystem::path& images_path,
+                         const std::filesystem::path& labels_path, int limit) {
   IdxArray images = read_idx(images_path);
   if (images.type != IdxType::u8 || images.dims.size() != 3) {
     fail(images_path, "not an MNIST image file (want unsigned bytes of rank 3, N x 28 x 28)");
@@ -74,7 +75,7 @@ Dataset load_mnist_files(const fs::path& images_path, const fs::path& labels_pat
   return set;
 }
 
-Dataset load_mnist(const fs::path& dir, Split split, int limit) {
+Dataset load_mnist(const std::filesystem::path& dir, Split split, int limit) {
   const std::string prefix = split == Split::train ? "train" : "t10k";
   return load_mnist_files(find_mnist_file(dir, prefix + "-images-idx3-ubyte"),
                           find_mnist_file(dir, prefix + "-labels-idx1-ubyte"), limit);

@@ -167,7 +167,7 @@ class HeaderParser {
 
 }  // namespace
 
-void save_safetensors(const fs::path& path, std::span<const NamedTensorRef> tensors) {
+void save_safetensors(const std::filesystem::path& path, std::span<const NamedTensorRef> tensors) {
   std::string header = "{";
   uint64_t offset = 0;
   for (const auto& [name, tensor] : tensors) {
@@ -201,7 +201,7 @@ void save_safetensors(const fs::path& path, std::span<const NamedTensorRef> tens
   });
 }
 
-std::map<std::string, Tensor> load_safetensors(const fs::path& path) {
+std::map<std::string, Tensor> load_safetensors(const std::filesystem::path& path) {
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) fail(path, "weights file not found");
   std::ifstream in(path, std::ios::binary);
@@ -272,13 +272,13 @@ std::map<std::string, Tensor> load_safetensors(const fs::path& path) {
   return tensors;
 }
 
-void save_params(const fs::path& path, const Params& params) {
+void save_params(const std::filesystem::path& path, const Params& params) {
   std::vector<NamedTensorRef> refs;
   for (auto [name, tensor] : params.list()) refs.push_back({std::string(name), tensor});
   save_safetensors(path, refs);
 }
 
-Params load_params(const fs::path& path) {
+Params load_params(const std::filesystem::path& path) {
   auto tensors = load_safetensors(path);
   Params p;
   for (auto [name, tensor] : p.list()) {

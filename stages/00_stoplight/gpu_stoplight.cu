@@ -13,9 +13,9 @@ namespace stage00 {
 
 /// Everything the GPU works on, in one allocation.
 struct GpuStoplight::Buffers {
-  Weights weights;
-  Weights grad;         // d(error)/d(weights), written by the backward kernel
-  Forward activations;  // written by the forward kernel, read by the backward kernel
+  Weights weights;      ///< the network's weights, updated in place by the update kernel
+  Weights grad;         ///< d(error)/d(weights), written by the backward kernel
+  Forward activations;  ///< written by the forward kernel, read by the backward kernel
 };
 
 namespace {

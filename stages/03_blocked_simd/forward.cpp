@@ -10,10 +10,9 @@ namespace stage03 {
 namespace {
 
 // The intermediate tensors of the forward pass, kept from one call to the next. A fresh
-// tensor of many megabytes costs page faults and a zero-fill, and on this project's machine
-// those take longer than the arithmetic: the first batch, which allocates them, took 0.15-0.20
-// s against 5 ms for the next before huge pages (README.md, "Memory is not free"). One set
-// per calling thread.
+// tensor of many megabytes costs page faults and a zero-fill, which can take longer than a
+// batch's arithmetic: without this, every batch would pay what only the first one does
+// (README.md, "Memory is not free"). One set per calling thread.
 struct Workspace {
   Tensor columns1, conv1, pool1, columns2, conv2, pool2;
 };

@@ -35,8 +35,8 @@ struct Blocking {
   int64_t stream_c_bytes;
 };
 
-/// The block sizes used with a kernel (multiples of its mr and nr), measured on this
-/// project's Zen machine (stages/03_blocked_simd/README.md has the numbers).
+/// The block sizes used with a kernel (multiples of its mr and nr), chosen by measuring on
+/// the reference CPU (stages/03_blocked_simd/README.md explains them).
 Blocking blocking_for(const MicroKernel& kernel);
 
 /// sgemm's contract (see gemm.h) computed with `kernel` on up to `threads` OpenMP threads

@@ -1,9 +1,10 @@
 /// \file
 /// \brief The table of every forward stage: adding a stage is one line, STAGE(NN), below.
 ///
-/// Each line declares `stageNN::forward` with the signature the stage contract promises
-/// (DESIGN.md) and puts it in the table; tests/agreement/CMakeLists.txt reads the same
-/// lines and links `stageNN_lib`. A stage whose forward has another signature fails to
+/// Each line declares `stageNN::forward` with the signature every forward stage offers,
+/// `mnist::Tensor forward(const mnist::Params&, const mnist::Tensor& images)` (images
+/// [N,1,28,28] in, logits [N,10] out), and puts it in the table; tests/agreement/CMakeLists.txt
+/// reads the same lines and links `stageNN_lib`. A stage whose forward has another signature fails to
 /// link, which is the point: the contract is checked by the compiler.
 #pragma once
 

@@ -1,8 +1,7 @@
 # mnist_standard_cli_tests(<binary target> LABELS label... [FLAGS flag...] [SAVES_WEIGHTS]
 #                          [NO_CONTROL])
 #
-# Registers the bad-input cases every binary of the project must survive (the hardening
-# issue): a wrong command line exits 2 and a missing or malformed file exits 1, each with
+# Registers the bad-input cases every binary of the project must survive: a wrong command line exits 2 and a missing or malformed file exits 1, each with
 # one `error:` line naming the flag or the file, and nothing written. One line per binary:
 #
 #   mnist_standard_cli_tests(stage02 LABELS stage02)

@@ -20,7 +20,7 @@ using testing::random_params;
 // Both sides are float32 and add the same products in different orders. The longest sums
 // are the conv1 gradients' (50 images x 676 positions = 33,800 products, of both signs):
 // rounding of about 6e-8 per addition, growing like the square root of the count, is a
-// few 1e-6 of the largest element. Measured on an H100 (2026-11-25): at most 3.6e-6 over
+// few 1e-6 of the largest element. Measured on an H100: at most 3.6e-6 over
 // every tensor and rung. 3e-5 leaves a margin of ten; an indexing or scaling mistake in
 // any kernel gives errors of order 1e-1 and up.
 constexpr double kGradientTolerance = 3e-5;
