@@ -63,8 +63,8 @@ void add(const char* name, double flops, Fn fn) {
                                [=](benchmark::State& state) {
                                  step();
                                  // Untimed: the first call allocates the static caches and
-                                 // Adam's moments (measured: with it timed, three one-iteration
-                                 // repetitions of the train step read 219, 75 and 19 ms).
+                                 // Adam's moments, which would make the first repetition
+                                 // several times slower than the rest.
                                  fn();
                                  for (auto _ : state) fn();
                                  mnist::bench::set_rate_counters(state, flops, kBatch);

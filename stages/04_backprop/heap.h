@@ -9,8 +9,7 @@ namespace stage04 {
 /// Every training step allocates and frees the same tensors again, some of them 10-20 MB.
 /// By default glibc serves blocks that large straight from the operating system (mmap) and
 /// hands them back when freed, so each step pays again for the kernel to map and zero
-/// every page: on the 2-core machine measured here that made one step several times slower
-/// than its arithmetic. After this call such blocks come from the heap and are reused, the
+/// every page, which can make a step several times slower than its arithmetic. After this call such blocks come from the heap and are reused, the
 /// way a framework's caching allocator does it. Call it once, at the start of main(); it
 /// does nothing where the C library is not glibc.
 void keep_freed_memory();
