@@ -8,6 +8,7 @@
 #include "05_cuda/cuda_check.h"
 #include "05_cuda/device_random.h"
 #include "05_cuda/param_layout.h"
+#include "05_cuda/pool1_conv1_backward.cuh"
 #include "05_cuda/sizes.h"
 
 namespace stage05::fused {
@@ -308,28 +309,7 @@ __global__ void __launch_bounds__(kBackwardThreads)
   }
   __syncthreads();
 
-  // pool1 + ReLU backward folded into conv1's weight gradient: a window's gradient reaches
-  // its winning position, and only where that maximum was positive. Lane = channel again;
-  // the warps share out the 169 windows and add their sums in shared memory.
-  float dw[kTaps] = {}, db = 0;
-  for (int q = warp; q < kPool1Windows; q += kBackwardWarps) {
-    const int at = c * kPool1Windows + q;
-    const float g = dp1[at];
-    if (!(p1[at] > 0.0f) || g == 0.0f) continue;
-    const int corner = pool1_argmax[img * kPool1Out + at];
-    const int y = 2 * (q / kPool1Size) + corner / 2, xx = 2 * (q % kPool1Size) + corner % 2;
-#pragma unroll
-    for (int tap = 0; tap < kTaps; ++tap)
-      dw[tap] += g * x[(y + tap / K3) * kImageSize + xx + tap % K3];
-    db += g;
-  }
-#pragma unroll
-  for (int tap = 0; tap < kTaps; ++tap) atomicAdd(&dw1[c * kTaps + tap], dw[tap]);
-  atomicAdd(&db1[c], db);
-  __syncthreads();
-  for (int i = t; i < kConv1Channels * kTaps; i += kBackwardThreads)
-    out[layout::kConv1Weight + i] = dw1[i];
-  if (t < kConv1Channels) out[layout::kConv1Bias + t] = db1[t];
+  pool1_conv1_backward<kBackwardWarps>(p1, dp1, x, pool1_argmax + img * kPool1Out, dw1, db1, out);
 }
 
 // ---- finish gradients (+ Adam) ------------------------------------------------------------
