@@ -27,6 +27,23 @@ __device__ void stage_rounded(float* to, const float* from, int count, int threa
   }
 }
 
+// kRows conv2 filters (288 weights each, from `from`) into shared rows of kStride floats,
+// rounded to TF32. 16-byte loads, and the loop unrolled so that each thread has several
+// loads in flight: a loop of one dependent 4-byte load at a time waits on memory for
+// every element (that alone made the first version's staging slower than its products).
+template <int kRows, int kStride, int kThreads>
+__device__ void stage_weights(float* to, const float* from) {
+  constexpr int kVectors = kConv2Fan / 4;  // 72 per filter
+  static_assert(kStride % 4 == 0, "rows stay 16-byte aligned");
+  const float4* src = reinterpret_cast<const float4*>(from);
+#pragma unroll 6
+  for (int i = threadIdx.x; i < kRows * kVectors; i += kThreads) {
+    const float4 v = src[i];
+    *reinterpret_cast<float4*>(to + i / kVectors * kStride + i % kVectors * 4) =
+        make_float4(round_to_tf32(v.x), round_to_tf32(v.y), round_to_tf32(v.z), round_to_tf32(v.w));
+  }
+}
+
 // ---- conv2 + ReLU + pool, forward ---------------------------------------------------------
 //
 // Per image, C[row][filter] = sum_k A[row][k] B[k][filter] with k = tap * 32 + channel (so
@@ -56,10 +73,7 @@ __global__ void __launch_bounds__(kForwardThreads)
   float* bias = wt + kForwardFilters * kForwardWeightStride;  // [32]
   const int img = blockIdx.x, o0 = blockIdx.y * kForwardFilters, t = threadIdx.x;
   stage_rounded(in, pool1 + int64_t{img} * kPool1Out, kPool1Out, kForwardThreads);
-  for (int e = t; e < kForwardFilters * kConv2Fan; e += kForwardThreads) {
-    const int f = e / kConv2Fan, k = e % kConv2Fan;
-    wt[f * kForwardWeightStride + k] = round_to_tf32(w[(o0 + f) * kConv2Fan + k]);
-  }
+  stage_weights<kForwardFilters, kForwardWeightStride, kForwardThreads>(wt, w + o0 * kConv2Fan);
   if (t < kForwardFilters) bias[t] = b[o0 + t];
   __syncthreads();
 
@@ -187,10 +201,7 @@ __global__ void __launch_bounds__(kBackwardThreads)
   stage_rounded(in, pool1_img, kPool1Out, kBackwardThreads);
   for (int i = t; i < kConv2Channels * kPlaneStride / 4; i += kBackwardThreads)
     reinterpret_cast<float4*>(plane)[i] = make_float4(0, 0, 0, 0);
-  for (int e = t; e < kConv2Channels * kConv2Fan; e += kBackwardThreads) {
-    const int f = e / kConv2Fan, k = e % kConv2Fan;
-    wt[f * kBackwardWeightStride + k] = round_to_tf32(conv2_weight[e]);
-  }
+  stage_weights<kConv2Channels, kBackwardWeightStride, kBackwardThreads>(wt, conv2_weight);
   for (int i = t; i < kImage; i += kBackwardThreads) x[i] = images[int64_t{img} * kImage + i];
   for (int i = t; i < kConv1Channels * kTaps + kConv1Channels; i += kBackwardThreads) dw1[i] = 0.0f;
   __syncthreads();
@@ -267,7 +278,7 @@ __global__ void __launch_bounds__(kBackwardThreads)
       }
     float acc[3][2][4] = {};
     constexpr int kFilterSteps = kConv2Channels / 8;
-#pragma unroll 2
+#pragma unroll 4
     for (int step = 0; step < kTaps * kFilterSteps; ++step) {
       const int tap = step / kFilterSteps, f = step % kFilterSteps * 8 + q;
       const int ky = tap / kKernel, kx = tap % kKernel;

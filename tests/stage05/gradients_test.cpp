@@ -39,7 +39,11 @@ void expect_same_gradients(const mnist::Params& gpu, const mnist::Params& cpu, R
   const auto g = gpu.list();
   const auto c = cpu.list();
   for (size_t i = 0; i < g.size(); ++i) {
-    const double error = mnist::testkit::relative_error(*g[i].tensor, *c[i].tensor);
+    // Rung 4: the L2 norm of the error, where one pooling window that picked the other of
+    // two near-equal corners (a legitimate TF32 outcome) moves one term, not the maximum.
+    const double error = rung == Rung::tensor
+                             ? testing::relative_l2(*g[i].tensor, *c[i].tensor)
+                             : mnist::testkit::relative_error(*g[i].tensor, *c[i].tensor);
     EXPECT_LT(error, gradient_tolerance(rung)) << g[i].name;
     std::printf("    %-13s relative error %.2e\n", std::string(g[i].name).c_str(), error);
   }
