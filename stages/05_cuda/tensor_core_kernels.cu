@@ -17,13 +17,26 @@ constexpr int kPool1Windows = kPool1Size * kPool1Size;  // 169 positions per poo
 constexpr int kPool2Windows = kPool2Size * kPool2Size;  // 25 windows per conv2 channel
 constexpr int kConv2Fan = kConv1Channels * kTaps;       // 288 weights per conv2 filter
 
-// Staged with 16-byte loads, each value rounded to TF32 on its way into shared memory.
-__device__ void stage_rounded(float* to, const float* from, int count, int threads) {
-  const float4* src = reinterpret_cast<const float4*>(from);
-  for (int i = threadIdx.x; i < count / 4; i += threads) {
-    const float4 v = src[i];
-    reinterpret_cast<float4*>(to)[i] =
-        make_float4(round_to_tf32(v.x), round_to_tf32(v.y), round_to_tf32(v.z), round_to_tf32(v.w));
+// Copies kBytes (a multiple of 16) from global to shared memory in 16-byte pieces, floats
+// rounded to TF32 if kRound. The loop is unrolled so that every load of a thread is in
+// flight at once: a plain loop waits a whole memory latency per iteration, and those
+// waits, not the products, were most of the first version's time.
+template <int kBytes, int kThreads, bool kRound = false>
+__device__ void stage(void* to, const void* from) {
+  static_assert(kBytes % 16 == 0, "whole 16-byte pieces");
+  constexpr int kCount = kBytes / 16;
+  const float4* src = static_cast<const float4*>(from);
+  float4* dst = static_cast<float4*>(to);
+#pragma unroll
+  for (int r = 0; r < (kCount + kThreads - 1) / kThreads; ++r) {
+    const int i = static_cast<int>(threadIdx.x) + r * kThreads;
+    if (i >= kCount) break;
+    float4 v = src[i];
+    if constexpr (kRound) {
+      v = make_float4(round_to_tf32(v.x), round_to_tf32(v.y), round_to_tf32(v.z),
+                      round_to_tf32(v.w));
+    }
+    dst[i] = v;
   }
 }
 
@@ -72,7 +85,7 @@ __global__ void __launch_bounds__(kForwardThreads)
   float* wt = in + kPool1Out;                      // [32 filters][292], TF32
   float* bias = wt + kForwardFilters * kForwardWeightStride;  // [32]
   const int img = blockIdx.x, o0 = blockIdx.y * kForwardFilters, t = threadIdx.x;
-  stage_rounded(in, pool1 + int64_t{img} * kPool1Out, kPool1Out, kForwardThreads);
+  stage<sizeof(float) * kPool1Out, kForwardThreads, true>(in, pool1 + int64_t{img} * kPool1Out);
   stage_weights<kForwardFilters, kForwardWeightStride, kForwardThreads>(wt, w + o0 * kConv2Fan);
   if (t < kForwardFilters) bias[t] = b[o0 + t];
   __syncthreads();
@@ -166,9 +179,10 @@ static_assert(kPlaneStride >= kPlaneSide * kPlaneSide, "a plane fits its stride"
 constexpr int kBackwardWeightStride = kConv2Fan + 8;
 constexpr int kPositions = 2 * kPool2Size * 2 * kPool2Size;  // 100: conv2 outputs that pooling reads
 constexpr size_t kBackwardSmem =
-    sizeof(float) * (2 * kPool1Out + kConv2Channels * kPlaneStride +
+    sizeof(float) * (3 * kPool1Out + kConv2Channels * kPlaneStride +
                      kConv2Channels * kBackwardWeightStride + kImage + kConv1Channels * kTaps +
-                     kConv1Channels);
+                     kConv1Channels + kFlat) +
+    sizeof(uint8_t) * (kPool1Out + kFlat);
 
 // Offset of conv2 output position p (0..99, 10x10) in its padded plane; p >= 100 (padding
 // of the last k step) gives 0, a border cell, which is zero.
@@ -186,35 +200,41 @@ __global__ void __launch_bounds__(kBackwardThreads)
                          const uint8_t* pool2_argmax, const float* dpool2,
                          const float* conv2_weight, float* partials) {
   extern __shared__ __align__(16) float smem[];
-  float* in = smem;                              // [32,13,13] pool1, TF32
-  float* dp1 = in + kPool1Out;                   // [32,13,13] d(loss)/d(pool1)
+  float* in = smem;                              // [32,13,13] pool1, TF32 (the products')
+  float* p1 = in + kPool1Out;                    // [32,13,13] pool1 exactly (the ReLU's)
+  float* dp1 = p1 + kPool1Out;                   // [32,13,13] d(loss)/d(pool1)
   float* plane = dp1 + kPool1Out;                // [64][232] d(loss)/d(conv2 out), padded, TF32
   float* wt = plane + kConv2Channels * kPlaneStride;  // [64][296] conv2 weights, TF32
   float* x = wt + kConv2Channels * kBackwardWeightStride;  // [28,28] the image
   float* dw1 = x + kImage;                       // [32,9]
   float* db1 = dw1 + kConv1Channels * kTaps;     // [32]
+  float* g2 = db1 + kConv1Channels;              // [64,25] d(loss)/d(pool2)
+  uint8_t* a1 = reinterpret_cast<uint8_t*>(g2 + kFlat);  // [32,13,13] pool1 winners
+  uint8_t* a2 = a1 + kPool1Out;                  // [64,25] pool2 winners
 
   const int img = blockIdx.x, t = threadIdx.x;
-  const float* pool1_img = pool1 + int64_t{img} * kPool1Out;
-  const float* dpool2_img = dpool2 + int64_t{img} * kFlat;
   float* out = partials + int64_t{img} * layout::kConvTotal;
-  stage_rounded(in, pool1_img, kPool1Out, kBackwardThreads);
-  for (int i = t; i < kConv2Channels * kPlaneStride / 4; i += kBackwardThreads)
+  constexpr int T = kBackwardThreads;
+  stage<sizeof(float) * kPool1Out, T, true>(in, pool1 + int64_t{img} * kPool1Out);
+  stage<sizeof(float) * kPool1Out, T>(p1, pool1 + int64_t{img} * kPool1Out);
+  stage<sizeof(float) * kImage, T>(x, images + int64_t{img} * kImage);
+  stage<sizeof(float) * kFlat, T>(g2, dpool2 + int64_t{img} * kFlat);
+  stage<kPool1Out, T>(a1, pool1_argmax + int64_t{img} * kPool1Out);
+  stage<kFlat, T>(a2, pool2_argmax + int64_t{img} * kFlat);
+  stage_weights<kConv2Channels, kBackwardWeightStride, T>(wt, conv2_weight);
+  for (int i = t; i < kConv2Channels * kPlaneStride / 4; i += T)
     reinterpret_cast<float4*>(plane)[i] = make_float4(0, 0, 0, 0);
-  stage_weights<kConv2Channels, kBackwardWeightStride, kBackwardThreads>(wt, conv2_weight);
-  for (int i = t; i < kImage; i += kBackwardThreads) x[i] = images[int64_t{img} * kImage + i];
-  for (int i = t; i < kConv1Channels * kTaps + kConv1Channels; i += kBackwardThreads) dw1[i] = 0.0f;
+  for (int i = t; i < kConv1Channels * kTaps + kConv1Channels; i += T) dw1[i] = 0.0f;
   __syncthreads();
   // Each window's gradient goes to its winner (windows do not overlap: plain stores).
-  for (int i = t; i < kFlat; i += kBackwardThreads) {
-    const int f = i / kPool2Windows, w = i % kPool2Windows, corner = pool2_argmax[img * kFlat + i];
+  for (int i = t; i < kFlat; i += T) {
+    const int f = i / kPool2Windows, w = i % kPool2Windows, corner = a2[i];
     const int y = 2 * (w / kPool2Size) + corner / 2, xx = 2 * (w % kPool2Size) + corner % 2;
-    plane[f * kPlaneStride + (y + kBorder) * kPlaneSide + xx + kBorder] =
-        round_to_tf32(dpool2_img[i]);
+    plane[f * kPlaneStride + (y + kBorder) * kPlaneSide + xx + kBorder] = round_to_tf32(g2[i]);
   }
   if (t < kConv2Channels) {  // the bias gradient: a plain float32 sum, no product to round
     float db = 0;
-    for (int w = 0; w < kPool2Windows; ++w) db += dpool2_img[t * kPool2Windows + w];
+    for (int w = 0; w < kPool2Windows; ++w) db += g2[t * kPool2Windows + w];
     out[layout::kConv2Bias + t] = db;
   }
   __syncthreads();
@@ -319,8 +339,7 @@ __global__ void __launch_bounds__(kBackwardThreads)
 
   // pool1, ReLU and conv1 backward on the CUDA cores, as rung 3 (exact pool1 values decide
   // the ReLU, not their TF32 roundings).
-  pool1_conv1_backward<kBackwardWarps>(pool1_img, dp1, x, pool1_argmax + int64_t{img} * kPool1Out,
-                                       dw1, db1, out);
+  pool1_conv1_backward<kBackwardWarps>(p1, dp1, x, a1, dw1, db1, out);
 }
 
 }  // namespace

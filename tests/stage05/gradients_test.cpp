@@ -92,6 +92,12 @@ TEST_P(Gradients, MatchStage04WithoutDropoutOnMnist) {
   const float loss = model.loss_and_gradients(set.images, set.labels, mnist::Tensor(), grads);
 
   EXPECT_NEAR(loss, expected_loss, loss_tolerance(GetParam()) * expected_loss);
+  // Rung 4 stops at the loss here. On real digits many pooling windows hold near-ties, and
+  // where TF32 rounding (legitimately) picks the other corner, a gradient moves to another
+  // position: a jump no rounding bound covers (measured on an H200: up to 2.7e-2 of
+  // conv1.bias). tensor_core_test.cpp holds rung 4's gradient kernels to their exact bound
+  // given the same winners, and the random-image test above checks them end to end.
+  if (GetParam() == Rung::tensor) return;
   expect_same_gradients(grads, expected, GetParam());
 }
 
