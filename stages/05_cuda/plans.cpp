@@ -208,9 +208,8 @@ Launch conv1_relu_pool_launch(Workspace& ws, const float* images, int n) {
   float* pool1 = ws.pool1_out.data();
   uint8_t* arg1 = ws.pool1_arg.data();
   return {"conv1+relu+pool1", 2.0 * kConv1Macs * n,
-          double(n) * (kFloat * (kImage + kPool1Out) + kPool1Out), [=](cudaStream_t s) {
-            fused::conv1_relu_pool(images, w, b, pool1, arg1, n, s);
-          }};
+          double(n) * (kFloat * (kImage + kPool1Out) + kPool1Out),
+          [=](cudaStream_t s) { fused::conv1_relu_pool(images, w, b, pool1, arg1, n, s); }};
 }
 
 // Pooling drops conv2's row and column 10, so only 10x10 of its 11x11 outputs are computed.
@@ -281,8 +280,8 @@ Launch conv_backward_launch(Workspace& ws, int n) {
   const double macs = 2.0 * kFlat * kConv1Channels * kTaps + double(kPool1Out) * kTaps;
   return {"conv backward (conv2 dW, dX, pool1, conv1 dW)", 2.0 * macs * n, conv_backward_bytes(n),
           [=](cudaStream_t s) {
-            fused::conv_backward(a.images, a.pool1, a.arg1, a.arg2, a.dpool2, a.w2, a.partials,
-                                 n, s);
+            fused::conv_backward(a.images, a.pool1, a.arg1, a.arg2, a.dpool2, a.w2, a.partials, n,
+                                 s);
           }};
 }
 
@@ -290,12 +289,11 @@ Launch conv_backward_tensor_launch(Workspace& ws, int n) {
   const ConvBackwardArgs a = ConvBackwardArgs::of(ws);
   // The tensor cores run both conv2 products dense, zeros included: dW2 over the 100
   // positions pooling reads, dX over all 169 pool1 positions x 576 (tap, filter) pairs.
-  const double macs = kConv2PooledMacs + double(kPool1Out) * kConv2Channels * kTaps +
-                      double(kPool1Out) * kTaps;
+  const double macs =
+      kConv2PooledMacs + double(kPool1Out) * kConv2Channels * kTaps + double(kPool1Out) * kTaps;
   return {"conv backward (tensor cores: conv2 dW, dX; pool1, conv1 dW)", 2.0 * macs * n,
           conv_backward_bytes(n), [=](cudaStream_t s) {
-            tc::conv_backward(a.images, a.pool1, a.arg1, a.arg2, a.dpool2, a.w2, a.partials, n,
-                              s);
+            tc::conv_backward(a.images, a.pool1, a.arg1, a.arg2, a.dpool2, a.w2, a.partials, n, s);
           }};
 }
 
@@ -331,8 +329,8 @@ Launch finish_gradients_and_adam_launch(Workspace& ws, int n, bool dropout,
   StepClock* clock = ws.clock.data();
   return {"finish gradients + adam", finish_flops(n) + 12.0 * layout::kTotal,
           finish_bytes(n) + 6 * kFloat * layout::kTotal, [=](cudaStream_t s) {
-            fused::finish_gradients_and_adam(sources, grads, loss, params, m, v, clock,
-                                             step_offset, config, s);
+            fused::finish_gradients_and_adam(sources, grads, loss, params, m, v, clock, step_offset,
+                                             config, s);
           }};
 }
 

@@ -14,12 +14,13 @@
 
 namespace stage05 {
 
-/// The rungs of the ladder (README.md): each one keeps the previous rung's arithmetic and
-/// changes how it is scheduled on the GPU.
+/// The rungs of the ladder (README.md): rungs 2 and 3 keep the previous rung's float32
+/// arithmetic and change how it is scheduled on the GPU; rung 4 also changes the arithmetic
+/// of conv2's products (TF32 inputs, float32 sums).
 enum class Rung {
-  naive = 1,  ///< one thread per output, every tensor in global memory
-  tiled = 2,  ///< convolutions and dense layers as shared-memory tiled products
-  fused = 3,  ///< fused layers, data on the GPU, the whole epoch in one CUDA graph
+  naive = 1,   ///< one thread per output, every tensor in global memory
+  tiled = 2,   ///< convolutions and dense layers as shared-memory tiled products
+  fused = 3,   ///< fused layers, data on the GPU, the whole epoch in one CUDA graph
   tensor = 4,  ///< rung 3 with conv2's products on the tensor cores (TF32)
 };
 

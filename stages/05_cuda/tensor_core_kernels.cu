@@ -66,7 +66,7 @@ __device__ void stage_weights(float* to, const float* from) {
 // holds the other three as well, and the pooling is a max over four of its registers.
 // 25 windows fill two 16-row tiles (7 padding rows, computed and dropped).
 
-constexpr int kForwardSplit = 2;                                  // blocks per image
+constexpr int kForwardSplit = 2;                                 // blocks per image
 constexpr int kForwardFilters = kConv2Channels / kForwardSplit;  // 32 filters per block
 constexpr int kForwardWarps = 4;  // 2 window tiles x 2 groups of 16 filters
 constexpr int kForwardThreads = kForwardWarps * 32;
@@ -81,8 +81,8 @@ __global__ void __launch_bounds__(kForwardThreads)
     conv2_relu_pool_kernel(const float* pool1, const float* w, const float* b, float* pooled,
                            uint8_t* argmax) {
   extern __shared__ __align__(16) float smem[];
-  float* in = smem;                                // [32,13,13] pool1, TF32
-  float* wt = in + kPool1Out;                      // [32 filters][292], TF32
+  float* in = smem;                                           // [32,13,13] pool1, TF32
+  float* wt = in + kPool1Out;                                 // [32 filters][292], TF32
   float* bias = wt + kForwardFilters * kForwardWeightStride;  // [32]
   const int img = blockIdx.x, o0 = blockIdx.y * kForwardFilters, t = threadIdx.x;
   stage<sizeof(float) * kPool1Out, kForwardThreads, true>(in, pool1 + int64_t{img} * kPool1Out);
@@ -91,8 +91,8 @@ __global__ void __launch_bounds__(kForwardThreads)
   __syncthreads();
 
   const int warp = t / 32, lane = t % 32, g = lane / 4, q = lane % 4;
-  const int tile = warp % 2;            // windows tile*16 .. tile*16+15
-  const int f_warp = warp / 2 * 16;     // the warp's first filter in the block
+  const int tile = warp % 2;         // windows tile*16 .. tile*16+15
+  const int f_warp = warp / 2 * 16;  // the warp's first filter in the block
   // Where in pool1 each of the lane's rows (g and g+8, four corners) starts its 3x3 patch.
   int row_at[2][4];
 #pragma unroll
@@ -105,7 +105,7 @@ __global__ void __launch_bounds__(kForwardThreads)
       row_at[h][corner] = (2 * wy + corner / 2) * kPool1Size + 2 * wx + corner % 2;
   }
 
-  float acc[4][2][4] = {};  // [corner][filter tile of 8][fragment]
+  float acc[4][2][4] = {};               // [corner][filter tile of 8][fragment]
   constexpr int kSteps = kConv2Fan / 8;  // 36
   constexpr int kStepsPerTap = kConv1Channels / 8;
 #pragma unroll 4
@@ -122,10 +122,9 @@ __global__ void __launch_bounds__(kForwardThreads)
     }
 #pragma unroll
     for (int corner = 0; corner < 4; ++corner) {
-      const uint32_t af[4] = {bits_at(in + row_at[0][corner] + k_lo),
-                              bits_at(in + row_at[1][corner] + k_lo),
-                              bits_at(in + row_at[0][corner] + k_hi),
-                              bits_at(in + row_at[1][corner] + k_hi)};
+      const uint32_t af[4] = {
+          bits_at(in + row_at[0][corner] + k_lo), bits_at(in + row_at[1][corner] + k_lo),
+          bits_at(in + row_at[0][corner] + k_hi), bits_at(in + row_at[1][corner] + k_hi)};
 #pragma unroll
       for (int nt = 0; nt < 2; ++nt) mma_tf32(acc[corner][nt], af, bf[nt]);
     }
@@ -177,12 +176,12 @@ constexpr int kPlaneStride = 232;
 static_assert(kPlaneStride >= kPlaneSide * kPlaneSide, "a plane fits its stride");
 // conv2 weights [filter][288] padded to 296 = 8 (mod 32): dX's B loads conflict-free.
 constexpr int kBackwardWeightStride = kConv2Fan + 8;
-constexpr int kPositions = 2 * kPool2Size * 2 * kPool2Size;  // 100: conv2 outputs that pooling reads
-constexpr size_t kBackwardSmem =
-    sizeof(float) * (3 * kPool1Out + kConv2Channels * kPlaneStride +
-                     kConv2Channels * kBackwardWeightStride + kImage + kConv1Channels * kTaps +
-                     kConv1Channels + kFlat) +
-    sizeof(uint8_t) * (kPool1Out + kFlat);
+constexpr int kPositions =
+    2 * kPool2Size * 2 * kPool2Size;  // 100: conv2 outputs that pooling reads
+constexpr size_t kBackwardSmem = sizeof(float) * (3 * kPool1Out + kConv2Channels * kPlaneStride +
+                                                  kConv2Channels * kBackwardWeightStride + kImage +
+                                                  kConv1Channels * kTaps + kConv1Channels + kFlat) +
+                                 sizeof(uint8_t) * (kPool1Out + kFlat);
 
 // Offset of conv2 output position p (0..99, 10x10) in its padded plane; p >= 100 (padding
 // of the last k step) gives 0, a border cell, which is zero.
@@ -200,17 +199,17 @@ __global__ void __launch_bounds__(kBackwardThreads)
                          const uint8_t* pool2_argmax, const float* dpool2,
                          const float* conv2_weight, float* partials) {
   extern __shared__ __align__(16) float smem[];
-  float* in = smem;                              // [32,13,13] pool1, TF32 (the products')
-  float* p1 = in + kPool1Out;                    // [32,13,13] pool1 exactly (the ReLU's)
-  float* dp1 = p1 + kPool1Out;                   // [32,13,13] d(loss)/d(pool1)
-  float* plane = dp1 + kPool1Out;                // [64][232] d(loss)/d(conv2 out), padded, TF32
-  float* wt = plane + kConv2Channels * kPlaneStride;  // [64][296] conv2 weights, TF32
+  float* in = smem;                // [32,13,13] pool1, TF32 (the products')
+  float* p1 = in + kPool1Out;      // [32,13,13] pool1 exactly (the ReLU's)
+  float* dp1 = p1 + kPool1Out;     // [32,13,13] d(loss)/d(pool1)
+  float* plane = dp1 + kPool1Out;  // [64][232] d(loss)/d(conv2 out), padded, TF32
+  float* wt = plane + kConv2Channels * kPlaneStride;       // [64][296] conv2 weights, TF32
   float* x = wt + kConv2Channels * kBackwardWeightStride;  // [28,28] the image
-  float* dw1 = x + kImage;                       // [32,9]
-  float* db1 = dw1 + kConv1Channels * kTaps;     // [32]
-  float* g2 = db1 + kConv1Channels;              // [64,25] d(loss)/d(pool2)
-  uint8_t* a1 = reinterpret_cast<uint8_t*>(g2 + kFlat);  // [32,13,13] pool1 winners
-  uint8_t* a2 = a1 + kPool1Out;                  // [64,25] pool2 winners
+  float* dw1 = x + kImage;                                 // [32,9]
+  float* db1 = dw1 + kConv1Channels * kTaps;               // [32]
+  float* g2 = db1 + kConv1Channels;                        // [64,25] d(loss)/d(pool2)
+  uint8_t* a1 = reinterpret_cast<uint8_t*>(g2 + kFlat);    // [32,13,13] pool1 winners
+  uint8_t* a2 = a1 + kPool1Out;                            // [64,25] pool2 winners
 
   const int img = blockIdx.x, t = threadIdx.x;
   float* out = partials + int64_t{img} * layout::kConvTotal;
@@ -242,13 +241,15 @@ __global__ void __launch_bounds__(kBackwardThreads)
   const int warp = t / 32, lane = t % 32, g = lane / 4, q = lane % 4;
   {  // dW2: M = 64 filters (4 tiles), N = 288 (36 tiles), K = 100 positions (13 steps).
     // Each warp: all 4 filter tiles x the column tiles warp, warp + 8, ... (5 or 4 of them).
-    constexpr int kColumnTiles = kConv2Fan / 8, kMine = (kColumnTiles + kBackwardWarps - 1) / kBackwardWarps;
+    constexpr int kColumnTiles = kConv2Fan / 8,
+                  kMine = (kColumnTiles + kBackwardWarps - 1) / kBackwardWarps;
     int column_at[kMine];  // where column (channel, tap) starts in pool1, for column g of each tile
 #pragma unroll
     for (int i = 0; i < kMine; ++i) {
       const int col = (warp + i * kBackwardWarps) * 8 + g, c = col / kTaps, tap = col % kTaps;
       // A tile past the last column is skipped; 0 keeps its (unused) loads inside `in`.
-      column_at[i] = col < kConv2Fan ? c * kPool1Windows + tap / kKernel * kPool1Size + tap % kKernel : 0;
+      column_at[i] =
+          col < kConv2Fan ? c * kPool1Windows + tap / kKernel * kPool1Size + tap % kKernel : 0;
     }
     float acc[4][kMine][4] = {};
     constexpr int kSteps = (kPositions + 7) / 8;
@@ -313,10 +314,9 @@ __global__ void __launch_bounds__(kBackwardThreads)
 #pragma unroll
       for (int i = 0; i < 3; ++i) {
         if (warp / 2 + 4 * i >= kRowTiles) continue;
-        const uint32_t af[4] = {bits_at(plane + row_at[i][0] + k_lo),
-                                bits_at(plane + row_at[i][1] + k_lo),
-                                bits_at(plane + row_at[i][0] + k_hi),
-                                bits_at(plane + row_at[i][1] + k_hi)};
+        const uint32_t af[4] = {
+            bits_at(plane + row_at[i][0] + k_lo), bits_at(plane + row_at[i][1] + k_lo),
+            bits_at(plane + row_at[i][0] + k_hi), bits_at(plane + row_at[i][1] + k_hi)};
 #pragma unroll
         for (int nt = 0; nt < 2; ++nt) mma_tf32(acc[i][nt], af, bf[nt]);
       }

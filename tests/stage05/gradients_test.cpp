@@ -13,9 +13,9 @@
 namespace stage05 {
 namespace {
 
+using testing::logit_tolerance;
 using testing::random_images;
 using testing::random_labels;
-using testing::logit_tolerance;
 using testing::random_params;
 
 // Both sides are float32 and add the same products in different orders. The longest sums

@@ -82,8 +82,7 @@ TEST(TensorCores, Conv2ForwardIsWithinTheTf32Bound) {
   const std::vector<float> pool1 = activations(size_t(n) * kPool1Out, rng);
   const std::vector<float> w = uniform(size_t(kConv2Channels) * kFan2, -0.1f, 0.1f, rng);
   const std::vector<float> b = uniform(kConv2Channels, -0.1f, 0.1f, rng);
-  DeviceBuffer<float> d_pool1(pool1.size()), d_w(w.size()), d_b(b.size()),
-      d_out(size_t(n) * kFlat);
+  DeviceBuffer<float> d_pool1(pool1.size()), d_w(w.size()), d_b(b.size()), d_out(size_t(n) * kFlat);
   DeviceBuffer<uint8_t> d_arg(size_t(n) * kFlat);
   d_pool1.upload(pool1);
   d_w.upload(w);
@@ -155,8 +154,8 @@ TEST(TensorCores, ConvBackwardIsWithinTheTf32Bound) {
   d_arg1.upload(arg1);
   d_arg2.upload(arg2);
   set_kernel_attributes();
-  tc::conv_backward(d_images.data(), d_pool1.data(), d_arg1.data(), d_arg2.data(),
-                    d_dpool2.data(), d_w2.data(), d_partials.data(), n, nullptr);
+  tc::conv_backward(d_images.data(), d_pool1.data(), d_arg1.data(), d_arg2.data(), d_dpool2.data(),
+                    d_w2.data(), d_partials.data(), n, nullptr);
   const std::vector<float> partials = d_partials.to_host();
 
   BoundCheck dw2{"conv2 weight"}, db2{"conv2 bias"}, dw1{"conv1 weight"}, db1{"conv1 bias"};
@@ -234,7 +233,8 @@ TEST(TensorCores, ConvBackwardIsWithinTheTf32Bound) {
             eb += dp1_bound[at];
           }
         }
-        dw1(out[layout::kConv1Weight + c * kTaps + tap], s, e + kConv1Adds * kFloat32Unit * m + 1e-30);
+        dw1(out[layout::kConv1Weight + c * kTaps + tap], s,
+            e + kConv1Adds * kFloat32Unit * m + 1e-30);
       }
       db1(out[layout::kConv1Bias + c], sb, eb + kConv1Adds * kFloat32Unit * mb + 1e-30);
     }
