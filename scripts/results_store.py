@@ -22,6 +22,7 @@ import datetime
 import json
 import pathlib
 import platform
+import re
 import subprocess
 import sys
 
@@ -56,6 +57,15 @@ def git_commit(repo):
         return "unknown"
 
 
+def cuda_compiler(build_dir):
+    """nvcc's version, from CMake's files in the build folder, or None."""
+    for f in sorted(pathlib.Path(build_dir).glob("CMakeFiles/*/CMakeCUDACompiler.cmake")):
+        version = re.search(r'CMAKE_CUDA_COMPILER_VERSION "([^"]+)"', f.read_text())
+        if version:
+            return f"nvcc {version.group(1)}"
+    return None
+
+
 def machine_stamp(context, build_dir, gpu_context=None, name=None):
     """Who measured: the CPU as /proc/cpuinfo names it, cores and clock as Google Benchmark
     saw them, the compiler CMake found, and the GPU if there is one."""
@@ -71,6 +81,10 @@ def machine_stamp(context, build_dir, gpu_context=None, name=None):
     }
     if gpu_context:
         stamp["gpu"] = gpu_context.get("gpu", "GPU").split(" (")[0]
+        stamp["gpu_details"] = gpu_context.get("gpu", "")
+        nvcc = cuda_compiler(build_dir)
+        if nvcc:
+            stamp["compiler"] += f", {nvcc}"
         for key in ("peak_fp32_GFLOPps", "peak_copy_GBps"):
             if key in gpu_context:
                 stamp[key] = float(f"{float(gpu_context[key]):.4g}")

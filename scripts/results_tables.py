@@ -308,11 +308,16 @@ def stage05_rungs(store):
         lines.append(f"| PyTorch {torch.get('torch', '')} {r['mode']} | {1000 * r['steady_epoch_seconds']:.1f} "
                      f"| {MNIST_TRAIN_IMAGES / r['steady_epoch_seconds']:,.0f} | {fmt(r.get('total_seconds'), 2)} "
                      f"| {100 * r['accuracy']:.2f}% |")
-    best, rivals = best_rung(gpu), torch_gpu_rates(gpu)
+    rivals = torch_gpu_rates(gpu)
     notes = [""]
-    if best and rivals:
-        notes.append(f"Per epoch, {best[0]} is " + ", ".join(
-            f"**{best[1] / v:.1f}x** PyTorch {k}" for k, v in sorted(rivals.items())) + ".")
+    for key, r in sorted(gpu["gpu"]["rungs"].items()):
+        # Like against like: a tensor-core rung against PyTorch with TF32 allowed, an exact
+        # float32 rung against PyTorch in strict float32.
+        tf32 = r.get("rung_name") == "tensor"
+        same = {m: v for m, v in rivals.items() if m.endswith("-tf32") == tf32}
+        if r.get("images_per_second") and same:
+            notes.append(f"Per epoch, rung {key[4:]} is " + ", ".join(
+                f"**{r['images_per_second'] / v:.1f}x** PyTorch {m}" for m, v in sorted(same.items())) + ".")
     return lines + notes + ["", machine_line(gpu)]
 
 

@@ -42,7 +42,7 @@ struct Setup {
   cudaStream_t stream = nullptr;
   explicit Setup(Rung r) : rung(r) {
     CUDA_CHECK(cudaStreamCreate(&stream));
-    fused::set_kernel_attributes();
+    set_kernel_attributes();
     ws.params.upload(flatten(mnist::init_params(1)));
     const mnist::Tensor images = mnist::bench::random_tensor({kBatch, 1, 28, 28}, 3);
     std::vector<float> pixels(images.values().begin(), images.values().end());
@@ -218,7 +218,7 @@ int main(int argc, char** argv) {
   benchmark::AddCustomContext("peak_copy_GBps", std::to_string(g_peaks.gbs));
   benchmark::AddCustomContext("peak_fp32_GFLOPps", std::to_string(g_peaks.gflops));
   benchmark::AddCustomContext("gpu", describe_gpu());
-  for (Rung r : {Rung::naive, Rung::tiled, Rung::fused}) register_rung(r);
+  for (Rung r : {Rung::naive, Rung::tiled, Rung::fused, Rung::tensor}) register_rung(r);
   register_prepare_batch();
   register_cublas();
   benchmark::RunSpecifiedBenchmarks();

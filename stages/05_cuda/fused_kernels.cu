@@ -8,6 +8,7 @@
 #include "05_cuda/cuda_check.h"
 #include "05_cuda/device_random.h"
 #include "05_cuda/param_layout.h"
+#include "05_cuda/pool1_conv1_backward.cuh"
 #include "05_cuda/sizes.h"
 
 namespace stage05::fused {
@@ -128,7 +129,11 @@ __global__ void __launch_bounds__(kConv2Threads)
   float* bias = wt + kConv2Fan * kWeightStride;
   const int img = blockIdx.x, o0 = blockIdx.y * kConv2BlockFilters, t = threadIdx.x;
   const float4* from = reinterpret_cast<const float4*>(pool1 + int64_t{img} * kPool1Out);
+  // Unrolled, so that a thread's loads are in flight together rather than one memory
+  // latency per iteration (46 iterations of the weight loop would otherwise wait 46 times).
+#pragma unroll
   for (int i = t; i < kPool1Out / 4; i += kConv2Threads) reinterpret_cast<float4*>(in)[i] = from[i];
+#pragma unroll 8
   for (int e = t; e < kConv2BlockFilters * kConv2Fan; e += kConv2Threads) {
     const int f = e / kConv2Fan, k = e % kConv2Fan;  // coalesced reads of w[o0 + f][k]
     wt[k * kWeightStride + f] = w[(o0 + f) * kConv2Fan + k];
@@ -246,7 +251,7 @@ constexpr int kBackwardThreads = kBackwardWarps * 32;  // 1,024: lane = conv1 ch
 static_assert(kConv1Channels == 32, "one lane per conv1 channel");
 constexpr size_t kBackwardSmem =
     sizeof(float) * (2 * kPool1Out + kFlat + kImage + kConv1Channels * kTaps + kConv1Channels) +
-    sizeof(uint8_t) * kFlat;
+    sizeof(uint8_t) * (kFlat + kPool1Out);
 
 __global__ void __launch_bounds__(kBackwardThreads)
     conv_backward_kernel(const float* images, const float* pool1, const uint8_t* pool1_argmax,
@@ -260,10 +265,13 @@ __global__ void __launch_bounds__(kBackwardThreads)
   float* dw1 = x + kImage;      // [32,9] conv1's weight gradient, summed over the warps
   float* db1 = dw1 + kConv1Channels * kTaps;                       // [32]
   uint8_t* a2 = reinterpret_cast<uint8_t*>(db1 + kConv1Channels);  // [64,25] window winners
+  uint8_t* a1 = a2 + kFlat;  // [32,13,13] pool1's winners, read by the conv1 part
 
   const int img = blockIdx.x, t = threadIdx.x, warp = t / 32, c = t % 32;
+#pragma unroll
   for (int i = t; i < kPool1Out; i += kBackwardThreads) {
     p1[i] = pool1[img * kPool1Out + i];
+    a1[i] = pool1_argmax[img * kPool1Out + i];
     dp1[i] = 0.0f;
   }
   for (int i = t; i < kFlat; i += kBackwardThreads) {
@@ -308,28 +316,7 @@ __global__ void __launch_bounds__(kBackwardThreads)
   }
   __syncthreads();
 
-  // pool1 + ReLU backward folded into conv1's weight gradient: a window's gradient reaches
-  // its winning position, and only where that maximum was positive. Lane = channel again;
-  // the warps share out the 169 windows and add their sums in shared memory.
-  float dw[kTaps] = {}, db = 0;
-  for (int q = warp; q < kPool1Windows; q += kBackwardWarps) {
-    const int at = c * kPool1Windows + q;
-    const float g = dp1[at];
-    if (!(p1[at] > 0.0f) || g == 0.0f) continue;
-    const int corner = pool1_argmax[img * kPool1Out + at];
-    const int y = 2 * (q / kPool1Size) + corner / 2, xx = 2 * (q % kPool1Size) + corner % 2;
-#pragma unroll
-    for (int tap = 0; tap < kTaps; ++tap)
-      dw[tap] += g * x[(y + tap / K3) * kImageSize + xx + tap % K3];
-    db += g;
-  }
-#pragma unroll
-  for (int tap = 0; tap < kTaps; ++tap) atomicAdd(&dw1[c * kTaps + tap], dw[tap]);
-  atomicAdd(&db1[c], db);
-  __syncthreads();
-  for (int i = t; i < kConv1Channels * kTaps; i += kBackwardThreads)
-    out[layout::kConv1Weight + i] = dw1[i];
-  if (t < kConv1Channels) out[layout::kConv1Bias + t] = db1[t];
+  pool1_conv1_backward<kBackwardWarps>(p1, dp1, x, a1, dw1, db1, out);
 }
 
 // ---- finish gradients (+ Adam) ------------------------------------------------------------

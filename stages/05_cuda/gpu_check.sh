@@ -2,11 +2,13 @@
 # Stage 05 on a GPU machine, in one batch: build, test, train every rung, check the weights
 # on the CPU stages, compute-sanitizer, benchmarks, Nsight Compute, PyTorch side by side.
 #
-#   OUT=some/dir [SANITIZE_RUNGS="3"] bash stages/05_cuda/gpu_check.sh [step ...]
+#   OUT=some/dir [TRAIN_RUNGS="4 3"] [SEEDS_RUNG=4 SEEDS="1 2 3 4 5"] [SANITIZE_RUNGS="4"] \
+#     bash stages/05_cuda/gpu_check.sh [step ...]
 #   steps: build tests train seeds sanitize bench torch ncu   (default: all but seeds, ncu)
 #
 # Everything goes to $OUT (default build-gpu/check): check.log (all output), results.json
-# (the runs' JSON merged), bench.json, ncu.txt, trained.safetensors (rung 3's weights).
+# (the runs' JSON merged), bench.json, ncu.txt, trained.safetensors (the first trained
+# rung's weights).
 # On the project's lent GPU machine MNIST and the C++ test libraries are carried in
 # .device-data/ (mnist/*.gz, s00-deps/usr); elsewhere `make data` and the system's are used.
 set -uo pipefail
@@ -63,15 +65,16 @@ if has tests; then
 fi
 
 if has train; then
-  for r in 3 1 2; do
+  first=
+  for r in ${TRAIN_RUNGS:-3 4 1 2}; do
     section "train rung $r"
-    w=$B/rung$r.safetensors; [ $r = 3 ] && w=$W
+    w=$B/rung$r.safetensors; [ -z "$first" ] && w=$W && first=$r
     timeout 300 $S05 --rung $r --data data/mnist --weights "$w" --json $OUT/rung$r.json
     note "train rung $r" "exit $?"
   done
-  section "rung 3 again (start-up run to run)"
-  for i in 1 2; do $S05 --data data/mnist --weights $B/again.safetensors | grep -E "speed|total|accuracy  "; done
-  section "rung 3's weights on the CPU stages and in PyTorch"
+  section "rung $first again (start-up run to run)"
+  for i in 1 2; do $S05 --rung $first --data data/mnist --weights $B/again.safetensors | grep -E "speed|total|accuracy  "; done
+  section "rung $first's weights on the CPU stages and in PyTorch"
   $B/stages/03_blocked_simd/stage03 --data data/mnist --weights $W | grep -E "accuracy|speed"
   $B/stages/02_im2col/stage02 --data data/mnist --weights $W | grep -E "accuracy|speed"
   $B/stages/01_naive_loops/stage01 --data data/mnist --weights $W --limit 2000 | grep -E "accuracy|speed"
@@ -79,17 +82,18 @@ if has train; then
 fi
 
 if has seeds; then
-  section "rung 3: test accuracy after 5 epochs for seeds 1..10, and over 10 epochs (seed 1)"
-  for seed in 1 2 3 4 5 6 7 8 9 10; do
-    echo "seed $seed: $($S05 --seed $seed --data data/mnist --weights $B/seed.safetensors | grep -E '^  accuracy')"
+  sr=${SEEDS_RUNG:-3}
+  section "rung $sr: test accuracy after 5 epochs for seeds ${SEEDS:-1..10}, and over 10 epochs (seed 1)"
+  for seed in ${SEEDS:-1 2 3 4 5 6 7 8 9 10}; do
+    echo "seed $seed: $($S05 --rung $sr --seed $seed --data data/mnist --weights $B/seed.safetensors | grep -E '^  (accuracy|speed)' | tr -s ' ' | tr '\n' ' ')"
   done
-  $S05 --epochs 10 --data data/mnist --weights $B/ten.safetensors | grep -E "epoch|speed"
+  $S05 --rung $sr --epochs 10 --data data/mnist --weights $B/ten.safetensors | grep -E "epoch|speed"
 fi
 
 if has sanitize; then
   for tool in memcheck racecheck synccheck initcheck; do
-    for r in ${SANITIZE_RUNGS:-1 2 3}; do
-      [ $tool = initcheck ] && [ $r != 3 ] && continue
+    for r in ${SANITIZE_RUNGS:-1 2 3 4}; do
+      [ $tool = initcheck ] && [ $r -lt 3 ] && continue
       section "compute-sanitizer $tool, rung $r"
       timeout 300 compute-sanitizer --tool $tool --error-exitcode 9 $S05 --rung $r --epochs 1 \
         --limit 300 --data data/mnist --weights $B/sanitize.safetensors 2>&1 | tail -4
@@ -135,13 +139,15 @@ if old.exists():
 old.write_text(json.dumps(merged, indent=1))
 torch = {r["mode"]: r for r in merged.get("torch", {}).get("runs", []) if "error" not in r}
 print(f"{'run':24s} {'epoch s':>9s} {'5 epochs+start s':>17s} {'accuracy':>9s} {'x eager':>8s} {'x compiled':>10s}")
-for r in (1, 2, 3):
+for r in (1, 2, 3, 4):
     j = merged.get(f"rung{r}")
     if not j:
         continue
     e = j["seconds_per_epoch"]
-    ratios = [f"{torch[m]['steady_epoch_seconds'] / e:.1f}" if m in torch else "-" for m in ("eager", "compiled")]
-    print(f"stage05 rung {r} ({j['rung_name']:5s})    {e:9.4f} {j['total_seconds']:17.2f} {100*j['accuracy']:8.2f}% {ratios[0]:>8s} {ratios[1]:>10s}")
+    # Rung 4 (TF32) against PyTorch with TF32 allowed; the others against strict float32.
+    modes = ("eager-tf32", "compiled-tf32") if r == 4 else ("eager", "compiled")
+    ratios = [f"{torch[m]['steady_epoch_seconds'] / e:.1f}" if m in torch else "-" for m in modes]
+    print(f"stage05 rung {r} ({j['rung_name']:6s})   {e:9.4f} {j['total_seconds']:17.2f} {100*j['accuracy']:8.2f}% {ratios[0]:>8s} {ratios[1]:>10s}")
 for m, t in torch.items():
     print(f"torch {m:18s} {t['steady_epoch_seconds']:9.4f} {t['total_seconds']:17.2f} {100*t['accuracy']:8.2f}%")
 PY

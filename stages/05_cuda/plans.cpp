@@ -7,6 +7,7 @@
 #include "05_cuda/naive_kernels.h"
 #include "05_cuda/param_layout.h"
 #include "05_cuda/sizes.h"
+#include "05_cuda/tensor_core_kernels.h"
 #include "05_cuda/tiled_kernels.h"
 
 namespace stage05 {
@@ -199,65 +200,165 @@ Launch zero_loss(Workspace& ws) {
           [=](cudaStream_t s) { CUDA_CHECK(cudaMemsetAsync(loss, 0, sizeof(float), s)); }};
 }
 
-// Rung 3's forward kernels; `labels` null gives logits only.
-void fused_forward(Plan& plan, Workspace& ws, const float* images, int n, const float* mask,
-                   const int* labels) {
-  const auto P = ParamPointers<float>::at(ws.params.data());
+// ---- Rungs 3 and 4: one function per launch, then each rung's step as a list of them ----
+
+Launch conv1_relu_pool_launch(Workspace& ws, const float* images, int n) {
+  const float* w = ws.params.data() + layout::kConv1Weight;
+  const float* b = ws.params.data() + layout::kConv1Bias;
   float* pool1 = ws.pool1_out.data();
-  float* pool2 = ws.pool2_out.data();
   uint8_t* arg1 = ws.pool1_arg.data();
+  return {"conv1+relu+pool1", 2.0 * kConv1Macs * n,
+          double(n) * (kFloat * (kImage + kPool1Out) + kPool1Out),
+          [=](cudaStream_t s) { fused::conv1_relu_pool(images, w, b, pool1, arg1, n, s); }};
+}
+
+// Pooling drops conv2's row and column 10, so only 10x10 of its 11x11 outputs are computed.
+constexpr double kConv2PooledMacs = double(4 * kFlat) * kConv1Channels * kTaps;
+constexpr double kConv2Bytes = kFloat * (kPool1Out + kPool2Out) + kPool2Out;
+
+Launch conv2_relu_pool_launch(Workspace& ws, int n) {
+  const float* pool1 = ws.pool1_out.data();
+  const float* w = ws.params.data() + layout::kConv2Weight;
+  const float* b = ws.params.data() + layout::kConv2Bias;
+  float* pool2 = ws.pool2_out.data();
   uint8_t* arg2 = ws.pool2_arg.data();
+  return {"conv2+relu+pool2", 2.0 * kConv2PooledMacs * n, n * kConv2Bytes,
+          [=](cudaStream_t s) { fused::conv2_relu_pool(pool1, w, b, pool2, arg2, n, s); }};
+}
+
+Launch conv2_relu_pool_tensor_launch(Workspace& ws, int n) {
+  const float* pool1 = ws.pool1_out.data();
+  const float* w = ws.params.data() + layout::kConv2Weight;
+  const float* b = ws.params.data() + layout::kConv2Bias;
+  float* pool2 = ws.pool2_out.data();
+  uint8_t* arg2 = ws.pool2_arg.data();
+  return {"conv2+relu+pool2 (tensor cores)", 2.0 * kConv2PooledMacs * n, n * kConv2Bytes,
+          [=](cudaStream_t s) { tc::conv2_relu_pool(pool1, w, b, pool2, arg2, n, s); }};
+}
+
+// `labels` null: logits only (inference); `mask` null: no dropout.
+Launch dense_launch(Workspace& ws, int n, const float* mask, const int* labels) {
+  const float* pool2 = ws.pool2_out.data();
+  const float* w = ws.params.data() + layout::kFcWeight;
+  const float* b = ws.params.data() + layout::kFcBias;
   float* logits = ws.logits.data();
   float* dlogits = ws.dlogits.data();
   float* dpool2 = ws.dpool2.data();
   float* row_loss = ws.row_loss.data();
-  plan.push_back({"conv1+relu+pool1", 2.0 * kConv1Macs * n,
-                  double(n) * (kFloat * (kImage + kPool1Out) + kPool1Out), [=](cudaStream_t s) {
-                    fused::conv1_relu_pool(images, P.conv1_weight, P.conv1_bias, pool1, arg1, n, s);
-                  }});
-  // Pooling drops conv2's row and column 10, so only 10x10 of its 11x11 outputs are computed.
-  const double conv2_macs = double(4 * kFlat) * kConv1Channels * kTaps;
-  plan.push_back({"conv2+relu+pool2", 2.0 * conv2_macs * n,
-                  double(n) * (kFloat * (kPool1Out + kPool2Out) + kPool2Out), [=](cudaStream_t s) {
-                    fused::conv2_relu_pool(pool1, P.conv2_weight, P.conv2_bias, pool2, arg2, n, s);
-                  }});
-  plan.push_back({labels ? "dense+softmax+cross-entropy+dense backward" : "dense forward",
-                  (labels ? 4.0 : 2.0) * kDenseMacs * n,
-                  kFloat * n * ((labels ? 3 : 1) * kFlat + 2 * kClasses), [=](cudaStream_t s) {
-                    fused::dense_softmax_cross_entropy(pool2, mask, P.fc_weight, P.fc_bias, labels,
-                                                       logits, dlogits, dpool2, row_loss, n, s);
-                  }});
+  return {labels ? "dense+softmax+cross-entropy+dense backward" : "dense forward",
+          (labels ? 4.0 : 2.0) * kDenseMacs * n,
+          kFloat * n * ((labels ? 3 : 1) * kFlat + 2 * kClasses), [=](cudaStream_t s) {
+            fused::dense_softmax_cross_entropy(pool2, mask, w, b, labels, logits, dlogits, dpool2,
+                                               row_loss, n, s);
+          }};
 }
 
-void fused_backward(Plan& plan, Workspace& ws, int n) {
-  const float* images = ws.images.data();
-  const float* pool1 = ws.pool1_out.data();
-  const uint8_t* arg1 = ws.pool1_arg.data();
-  const uint8_t* arg2 = ws.pool2_arg.data();
-  const float* dpool2 = ws.dpool2.data();
-  const float* w2 = ws.params.data() + layout::kConv2Weight;
-  float* partials = ws.partials.data();
+// What both conv backward kernels read and write.
+struct ConvBackwardArgs {
+  const float* images;
+  const float* pool1;
+  const uint8_t* arg1;
+  const uint8_t* arg2;
+  const float* dpool2;
+  const float* w2;
+  float* partials;
+  static ConvBackwardArgs of(Workspace& ws) {
+    return {ws.images.data(),    ws.pool1_out.data(), ws.pool1_arg.data(),
+            ws.pool2_arg.data(), ws.dpool2.data(),    ws.params.data() + layout::kConv2Weight,
+            ws.partials.data()};
+  }
+};
+double conv_backward_bytes(int n) {
+  return double(n) *
+         (kFloat * (kImage + kPool1Out + kFlat + layout::kConvTotal) + kPool1Out + kFlat);
+}
+
+Launch conv_backward_launch(Workspace& ws, int n) {
+  const ConvBackwardArgs a = ConvBackwardArgs::of(ws);
   // Every window passes its gradient to one position: 25 of conv2's 121 outputs per channel
   // (and 169 of conv1's 676); dropout and ReLU zero about 3/4 of those, which are skipped.
   const double macs = 2.0 * kFlat * kConv1Channels * kTaps + double(kPool1Out) * kTaps;
-  plan.push_back(
-      {"conv backward (conv2 dW, dX, pool1, conv1 dW)", 2.0 * macs * n,
-       double(n) * (kFloat * (kImage + kPool1Out + kFlat + layout::kConvTotal) + kPool1Out + kFlat),
-       [=](cudaStream_t s) {
-         fused::conv_backward(images, pool1, arg1, arg2, dpool2, w2, partials, n, s);
-       }});
+  return {"conv backward (conv2 dW, dX, pool1, conv1 dW)", 2.0 * macs * n, conv_backward_bytes(n),
+          [=](cudaStream_t s) {
+            fused::conv_backward(a.images, a.pool1, a.arg1, a.arg2, a.dpool2, a.w2, a.partials, n,
+                                 s);
+          }};
+}
+
+Launch conv_backward_tensor_launch(Workspace& ws, int n) {
+  const ConvBackwardArgs a = ConvBackwardArgs::of(ws);
+  // The tensor cores run both conv2 products dense, zeros included: dW2 over the 100
+  // positions pooling reads, dX over all 169 pool1 positions x 576 (tap, filter) pairs.
+  const double macs =
+      kConv2PooledMacs + double(kPool1Out) * kConv2Channels * kTaps + double(kPool1Out) * kTaps;
+  return {"conv backward (tensor cores: conv2 dW, dX; pool1, conv1 dW)", 2.0 * macs * n,
+          conv_backward_bytes(n), [=](cudaStream_t s) {
+            tc::conv_backward(a.images, a.pool1, a.arg1, a.arg2, a.dpool2, a.w2, a.partials, n, s);
+          }};
 }
 
 fused::GradientSources gradient_sources(Workspace& ws, int n, bool dropout) {
   return {ws.partials.data(), ws.pool2_out.data(), dropout ? ws.mask.data() : nullptr,
           ws.dlogits.data(),  ws.row_loss.data(),  n};
 }
-
 double finish_flops(int n) {
   return double(n) * (layout::kConvTotal + 2.0 * kDenseMacs + kClasses);
 }
 double finish_bytes(int n) {
   return kFloat * (double(n) * (layout::kConvTotal + 2 * kFlat + kClasses) + layout::kTotal);
+}
+
+Launch finish_gradients_launch(Workspace& ws, int n, bool dropout) {
+  const auto sources = gradient_sources(ws, n, dropout);
+  float* grads = ws.grads.data();
+  float* loss = ws.loss.data();
+  return {"finish gradients", finish_flops(n), finish_bytes(n),
+          [=](cudaStream_t s) { fused::finish_gradients(sources, grads, loss, s); }};
+}
+
+// The gradient sums and Adam in one pass: each parameter's gradient goes straight from a
+// register into its update instead of through memory and a second launch.
+Launch finish_gradients_and_adam_launch(Workspace& ws, int n, bool dropout,
+                                        const stage04::AdamConfig& config, int step_offset) {
+  const auto sources = gradient_sources(ws, n, dropout);
+  float* grads = ws.grads.data();
+  float* loss = ws.loss.data();
+  float* params = ws.params.data();
+  float* m = ws.adam_m.data();
+  float* v = ws.adam_v.data();
+  StepClock* clock = ws.clock.data();
+  return {"finish gradients + adam", finish_flops(n) + 12.0 * layout::kTotal,
+          finish_bytes(n) + 6 * kFloat * layout::kTotal, [=](cudaStream_t s) {
+            fused::finish_gradients_and_adam(sources, grads, loss, params, m, v, clock, step_offset,
+                                             config, s);
+          }};
+}
+
+// Rung 3: the forward pass and the step's gradients, launch by launch.
+Plan fused_forward_plan(Workspace& ws, const float* images, int n) {
+  return {conv1_relu_pool_launch(ws, images, n), conv2_relu_pool_launch(ws, n),
+          dense_launch(ws, n, nullptr, nullptr)};
+}
+Plan fused_gradient_plan(Workspace& ws, int n, const float* mask) {
+  return {conv1_relu_pool_launch(ws, ws.images.data(), n), conv2_relu_pool_launch(ws, n),
+          dense_launch(ws, n, mask, ws.labels.data()), conv_backward_launch(ws, n)};
+}
+
+// Rung 4: rung 3 with conv2's forward and backward kernels on the tensor cores.
+Plan tensor_forward_plan(Workspace& ws, const float* images, int n) {
+  return {conv1_relu_pool_launch(ws, images, n), conv2_relu_pool_tensor_launch(ws, n),
+          dense_launch(ws, n, nullptr, nullptr)};
+}
+Plan tensor_gradient_plan(Workspace& ws, int n, const float* mask) {
+  return {conv1_relu_pool_launch(ws, ws.images.data(), n), conv2_relu_pool_tensor_launch(ws, n),
+          dense_launch(ws, n, mask, ws.labels.data()), conv_backward_tensor_launch(ws, n)};
+}
+
+// Rungs 3 and 4 up to (not including) the gradient sums.
+Plan device_gradient_plan(Rung rung, Workspace& ws, int n, bool dropout) {
+  const float* mask = dropout ? ws.mask.data() : nullptr;
+  return rung == Rung::tensor ? tensor_gradient_plan(ws, n, mask)
+                              : fused_gradient_plan(ws, n, mask);
 }
 
 }  // namespace
@@ -270,8 +371,15 @@ const char* rung_name(Rung rung) {
       return "tiled";
     case Rung::fused:
       return "fused";
+    case Rung::tensor:
+      return "tensor";
   }
   return "?";
+}
+
+void set_kernel_attributes() {
+  fused::set_kernel_attributes();
+  tc::set_kernel_attributes();
 }
 
 void enqueue(const Plan& plan, cudaStream_t stream) {
@@ -283,11 +391,10 @@ Plan forward_plan(Rung rung, Workspace& ws, const float* images, int n) {
     throw std::invalid_argument("forward_plan: batch of " + std::to_string(n) +
                                 " in a workspace for " + std::to_string(ws.capacity));
   }
+  if (rung == Rung::fused) return fused_forward_plan(ws, images, n);
+  if (rung == Rung::tensor) return tensor_forward_plan(ws, images, n);
   Plan plan;
-  if (rung == Rung::fused)
-    fused_forward(plan, ws, images, n, nullptr, nullptr);
-  else
-    LayerPlanner{rung, ws, n}.forward(plan, images, nullptr);
+  LayerPlanner{rung, ws, n}.forward(plan, images, nullptr);
   return plan;
 }
 
@@ -296,22 +403,17 @@ Plan gradient_plan(Rung rung, Workspace& ws, int n, bool dropout) {
     throw std::invalid_argument("gradient_plan: batch of " + std::to_string(n) +
                                 " in a workspace for " + std::to_string(ws.capacity));
   }
+  if (runs_on_device_data(rung)) {
+    Plan plan = device_gradient_plan(rung, ws, n, dropout);
+    plan.push_back(finish_gradients_launch(ws, n, dropout));
+    return plan;
+  }
   const float* mask = dropout ? ws.mask.data() : nullptr;
   Plan plan;
-  if (rung == Rung::fused) {
-    fused_forward(plan, ws, ws.images.data(), n, mask, ws.labels.data());
-    fused_backward(plan, ws, n);
-    const auto sources = gradient_sources(ws, n, dropout);
-    float* grads = ws.grads.data();
-    float* loss = ws.loss.data();
-    plan.push_back({"finish gradients", finish_flops(n), finish_bytes(n),
-                    [=](cudaStream_t s) { fused::finish_gradients(sources, grads, loss, s); }});
-  } else {
-    plan.push_back(zero_loss(ws));  // the loss kernel adds every image's share into it
-    const LayerPlanner layers{rung, ws, n};
-    layers.forward(plan, ws.images.data(), mask);
-    layers.backward(plan, mask);
-  }
+  plan.push_back(zero_loss(ws));  // the loss kernel adds every image's share into it
+  const LayerPlanner layers{rung, ws, n};
+  layers.forward(plan, ws.images.data(), mask);
+  layers.backward(plan, mask);
   return plan;
 }
 
@@ -322,7 +424,7 @@ Plan adam_plan(Rung rung, Workspace& ws, const stage04::AdamConfig& config) {
   float* v = ws.adam_v.data();
   const StepClock* clock = ws.clock.data();
   const double flops = 12.0 * layout::kTotal, bytes = 7 * kFloat * layout::kTotal;
-  if (rung == Rung::fused) {
+  if (runs_on_device_data(rung)) {
     return {{"adam (all parameters)", flops, bytes,
              [=](cudaStream_t s) { fused::adam(params, grads, m, v, clock, config, s); }}};
   }
@@ -346,35 +448,22 @@ Plan adam_plan(Rung rung, Workspace& ws, const stage04::AdamConfig& config) {
 
 Plan training_plan(Rung rung, Workspace& ws, int n, bool dropout, const stage04::AdamConfig& config,
                    int step_offset) {
-  Plan plan = gradient_plan(rung, ws, n, dropout);
-  if (rung == Rung::fused) {
-    // The gradient sums and Adam in one pass: each parameter's gradient goes straight from
-    // a register into its update instead of through memory and a second launch.
-    plan.pop_back();
-    const auto sources = gradient_sources(ws, n, dropout);
-    float* grads = ws.grads.data();
-    float* loss = ws.loss.data();
-    float* params = ws.params.data();
-    float* m = ws.adam_m.data();
-    float* v = ws.adam_v.data();
-    StepClock* clock = ws.clock.data();
-    plan.push_back({"finish gradients + adam", finish_flops(n) + 12.0 * layout::kTotal,
-                    finish_bytes(n) + 6 * kFloat * layout::kTotal, [=](cudaStream_t s) {
-                      fused::finish_gradients_and_adam(sources, grads, loss, params, m, v, clock,
-                                                       step_offset, config, s);
-                    }});
-  } else {
-    if (step_offset != 0) {
-      throw std::invalid_argument("training_plan: rungs 1 and 2 advance the clock every step");
-    }
-    for (Launch& launch : adam_plan(rung, ws, config)) plan.push_back(std::move(launch));
+  if (runs_on_device_data(rung)) {
+    Plan plan = device_gradient_plan(rung, ws, n, dropout);
+    plan.push_back(finish_gradients_and_adam_launch(ws, n, dropout, config, step_offset));
+    return plan;
   }
+  if (step_offset != 0) {
+    throw std::invalid_argument("training_plan: rungs 1 and 2 advance the clock every step");
+  }
+  Plan plan = gradient_plan(rung, ws, n, dropout);
+  for (Launch& launch : adam_plan(rung, ws, config)) plan.push_back(std::move(launch));
   return plan;
 }
 
 Launch advance_clock_launch(Rung rung, Workspace& ws, int steps) {
   StepClock* clock = ws.clock.data();
-  const float* loss = rung == Rung::fused ? nullptr : ws.loss.data();
+  const float* loss = runs_on_device_data(rung) ? nullptr : ws.loss.data();
   return {"advance clock", 1, 2 * kFloat + sizeof(StepClock),
           [=](cudaStream_t s) { naive::advance_clock(clock, loss, steps, s); }};
 }

@@ -14,15 +14,23 @@
 
 namespace stage05 {
 
-/// The rungs of the ladder (README.md): each one keeps the previous rung's arithmetic and
-/// changes how it is scheduled on the GPU.
+/// The rungs of the ladder (README.md): rungs 2 and 3 keep the previous rung's float32
+/// arithmetic and change how it is scheduled on the GPU; rung 4 also changes the arithmetic
+/// of conv2's products (TF32 inputs, float32 sums).
 enum class Rung {
-  naive = 1,  ///< one thread per output, every tensor in global memory
-  tiled = 2,  ///< convolutions and dense layers as shared-memory tiled products
-  fused = 3,  ///< fused layers, data on the GPU, the whole epoch in one CUDA graph
+  naive = 1,   ///< one thread per output, every tensor in global memory
+  tiled = 2,   ///< convolutions and dense layers as shared-memory tiled products
+  fused = 3,   ///< fused layers, data on the GPU, the whole epoch in one CUDA graph
+  tensor = 4,  ///< rung 3 with conv2's products on the tensor cores (TF32)
 };
 
-/// "naive", "tiled" or "fused".
+/// Whether the rung keeps the data sets on the GPU and runs each epoch as one CUDA graph
+/// (rungs 3 and 4), rather than feeding batches from the host (rungs 1 and 2).
+constexpr bool runs_on_device_data(Rung rung) {
+  return rung == Rung::fused || rung == Rung::tensor;
+}
+
+/// "naive", "tiled", "fused" or "tensor".
 const char* rung_name(Rung rung);
 
 /// One launch of a plan: a kernel (or a memset) and the work it does, for the benchmarks.
@@ -35,6 +43,10 @@ struct Launch {
 
 /// The launches of a forward pass, a training step, ...: run in order on one stream.
 using Plan = std::vector<Launch>;
+
+/// Raises the shared-memory limits of the kernels of every rung that need more than the
+/// default 48 KB. Call once before the first launch (and before capturing a graph).
+void set_kernel_attributes();
 
 /// Queues every launch of `plan` on `stream`, in order.
 void enqueue(const Plan& plan, cudaStream_t stream);
@@ -50,14 +62,14 @@ Plan gradient_plan(Rung rung, Workspace& ws, int n, bool dropout);
 Plan adam_plan(Rung rung, Workspace& ws, const stage04::AdamConfig& config);
 
 /// A whole training step on the batch in the workspace: gradient_plan, then Adam (fused
-/// with the last gradient kernel on rung 3) with t = clock step + step_offset + 1. The
+/// with the last gradient kernel on rungs 3 and 4) with t = clock step + step_offset + 1. The
 /// clock is not advanced: advance_clock_launch does that after one or more steps.
 Plan training_plan(Rung rung, Workspace& ws, int n, bool dropout, const stage04::AdamConfig& config,
                    int step_offset = 0);
 
 /// Advances the clock by `steps` training steps (what Adam's t, the dropout masks and the
 /// shuffle read). On rungs 1 and 2 it also adds the last step's loss to the clock's loss
-/// total; rung 3's last gradient kernel does that itself.
+/// total; on rungs 3 and 4 the last gradient kernel does that itself.
 Launch advance_clock_launch(Rung rung, Workspace& ws, int steps);
 
 }  // namespace stage05

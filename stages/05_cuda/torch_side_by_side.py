@@ -5,7 +5,9 @@ The yardstick for stage 05's ladder: PyTorch eager (cuDNN convolutions, cuBLAS, 
 Adam) and torch.compile with CUDA graphs (mode="reduce-overhead"), each trained for 5 epochs
 of batch 128 with Adam (lr 1e-3, epsilon 1e-7) and dropout 0.5, from the project's own
 glorot-uniform initialisation (reference/pytorch_mnist.py). The training set lives on the
-GPU and is shuffled there (torch.randperm), as stage 05's rung 3 does.
+GPU and is shuffled there (torch.randperm), as stage 05's rungs 3 and 4 do. Each mode runs
+in strict float32 (against rung 3) and, as "-tf32", with TF32 tensor cores allowed in
+cuDNN and cuBLAS (against rung 4).
 
   python3 stages/05_cuda/torch_side_by_side.py --data data/mnist --json torch.json
 """
@@ -21,7 +23,16 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 
+def set_precision(tf32):
+    """Strict float32 (against rungs 1-3) or TF32 tensor cores allowed (against rung 4)."""
+    torch.backends.cuda.matmul.allow_tf32 = tf32
+    torch.backends.cudnn.allow_tf32 = tf32
+
+
 def run(mode, train_x, train_y, test_x, test_y, args):
+    tf32 = mode.endswith("-tf32")
+    set_precision(tf32)
+    torch._dynamo.reset()  # compile again under this precision
     torch.manual_seed(args.seed)
     net = ref.Net()
     ref.init_like_common(net, args.seed)
@@ -35,7 +46,7 @@ def run(mode, train_x, train_y, test_x, test_y, args):
         opt.step()
         return loss.detach()
 
-    if mode == "compiled":
+    if mode.startswith("compiled"):
         step = torch.compile(step, mode="reduce-overhead")
     n = len(train_x)
     epochs = []
@@ -62,7 +73,7 @@ def run(mode, train_x, train_y, test_x, test_y, args):
               f"test accuracy {100 * correct / len(test_x):.2f}%  {seconds:.3f} s", flush=True)
     total_seconds = time.perf_counter() - start_all
     steady = sorted(e["seconds"] for e in epochs[1:]) or [epochs[0]["seconds"]]
-    return {"mode": mode, "epochs": epochs, "total_seconds": total_seconds,
+    return {"mode": mode, "tf32": tf32, "epochs": epochs, "total_seconds": total_seconds,
             "steady_epoch_seconds": steady[len(steady) // 2],
             "accuracy": epochs[-1]["accuracy"]}
 
@@ -73,7 +84,8 @@ def main():
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--modes", default="eager,compiled")
+    p.add_argument("--modes", default="eager,compiled,eager-tf32,compiled-tf32",
+                   help="eager or compiled, strict float32 or with -tf32 (TF32 allowed)")
     p.add_argument("--json")
     args = p.parse_args()
     if not torch.cuda.is_available():

@@ -79,12 +79,12 @@ TrainOutcome train(const mnist::Params& initial, const mnist::Dataset& train_set
 
   mnist::Stopwatch watch;
   Stream stream;
-  fused::set_kernel_attributes();
+  set_kernel_attributes();
   Workspace ws(std::max(B, kEvalBatch));
   ws.params.upload(flatten(initial));
-  // Rung 3 keeps the training set on the GPU; every rung evaluates on a copy there.
+  // Rungs 3 and 4 keep the training set on the GPU; every rung evaluates on a copy there.
   std::optional<DeviceDataset> train_gpu;
-  if (config.rung == Rung::fused) train_gpu.emplace(train_set);
+  if (runs_on_device_data(config.rung)) train_gpu.emplace(train_set);
   std::optional<DeviceDataset> test_gpu;
   if (test_set) test_gpu.emplace(*test_set);
   outcome.upload_seconds = watch.seconds();
@@ -92,7 +92,7 @@ TrainOutcome train(const mnist::Params& initial, const mnist::Dataset& train_set
   // Rungs 1 and 2: the step for a full batch and for the smaller last one (when B does not
   // divide n), each followed by the clock's advance.
   std::map<int, Plan> step_plans;
-  if (config.rung != Rung::fused) {
+  if (!runs_on_device_data(config.rung)) {
     for (int s = 0; s < steps; ++s) {
       const int count = std::min(B, n - s * B);
       if (step_plans.count(count)) continue;
@@ -102,7 +102,7 @@ TrainOutcome train(const mnist::Params& initial, const mnist::Dataset& train_set
   }
 
   Graph graph;
-  if (config.rung == Rung::fused) {
+  if (runs_on_device_data(config.rung)) {
     watch.restart();
     CUDA_CHECK(cudaStreamBeginCapture(stream.s, cudaStreamCaptureModeThreadLocal));
     // Step s of the epoch reads the clock as it stood when the epoch began, plus s; the
@@ -128,7 +128,7 @@ TrainOutcome train(const mnist::Params& initial, const mnist::Dataset& train_set
     EpochReport report;
     report.epoch = epoch + 1;
     watch.restart();
-    if (config.rung == Rung::fused) {
+    if (runs_on_device_data(config.rung)) {
       CUDA_CHECK(cudaGraphLaunch(graph.exec, stream.s));
     } else {
       // The way a framework's data loader feeds the GPU: shuffle and gather on the host,

@@ -73,6 +73,13 @@ TEST_P(AdamSteps, MatchStage04OnGivenGradients) {
 // other way, which this test would report; these inputs have no such gradient.)
 TEST_P(AdamSteps, TrainingStepsMatchStage04) {
   REQUIRE_GPU();
+  if (GetParam() == Rung::tensor) {
+    // Rung 4's gradients differ from float32's by about 1e-3 of their size (TF32), so many
+    // near-zero gradients take the other sign and Adam's lr * sign(g) steps follow them:
+    // no tolerance derived from Adam's arithmetic applies. Rung 4's Adam is rung 3's
+    // kernel, checked on given gradients above.
+    GTEST_SKIP() << "rung 4: TF32 gradients flip the sign of Adam's first steps";
+  }
   const int n = 64;
   const mnist::Params initial = random_params(30);
   mnist::Params cpu = initial.clone();

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdint>
 #include <ostream>
 #include <string>
@@ -32,7 +33,24 @@ inline void PrintTo(Rung rung, std::ostream* out) {
 namespace stage05::testing {
 
 /// Every rung, for parameterised tests.
-inline const std::vector<Rung> kRungs = {Rung::naive, Rung::tiled, Rung::fused};
+inline const std::vector<Rung> kRungs = {Rung::naive, Rung::tiled, Rung::fused, Rung::tensor};
+
+/// How far rung 4 may be from a float32 reference, relative to the reference's largest
+/// element (mnist::testkit::relative_error). tensor_core_test.cpp holds each kernel to
+/// its exact bound, (about 2^-10) * sum|a*b| for every output; here, end to end, that
+/// bound is taken relative to the largest output. With weights of both signs a sum of K
+/// products is about sqrt(K) times smaller than the sum of their magnitudes, so the
+/// largest relative error is about 2^-10 * sqrt(K): sqrt(288) for the logits (conv2's
+/// forward), sqrt(576) for the gradients (conv2's input gradient, K = 64 filters x 9 taps).
+inline const double kTensorLogitTolerance = std::ldexp(1.0, -10) * std::sqrt(288.0);
+inline const double kTensorGradientTolerance = std::ldexp(1.0, -10) * std::sqrt(576.0);
+
+/// The logits' tolerance for a rung. Rungs 1-3 sum at most 1,600 float32 products in
+/// another order than the reference: a few units in the 7th digit, and 1e-5 is ten
+/// times that, far below what a wrong index or a missing bias gives (1e-1 and up).
+inline double logit_tolerance(Rung rung) {
+  return rung == Rung::tensor ? kTensorLogitTolerance : 1e-5;
+}
 
 /// Glorot-initialised parameters with biases drawn too (init_params leaves them at zero,
 /// which would hide a bias that is added twice or not at all).

@@ -36,5 +36,21 @@ TEST(Training, OneEpochOnTheGpuLearns) {
   EXPECT_EQ(mnist::predict(gpu_logits), mnist::predict(cpu_logits));
 }
 
+TEST(Training, OneEpochOnTheTensorCoresLearns) {
+  REQUIRE_GPU();
+  REQUIRE_MNIST();
+  const mnist::Dataset train_set =
+      mnist::load_mnist(mnist::testkit::data_dir(), mnist::Split::train);
+  const mnist::Dataset test_set = mnist::load_mnist(mnist::testkit::data_dir(), mnist::Split::test);
+  TrainConfig config;
+  config.rung = Rung::tensor;
+  config.epochs = 1;
+  const TrainOutcome outcome = train(mnist::init_params(1), train_set, &test_set, config);
+  ASSERT_EQ(outcome.epochs.size(), 1u);
+  // TF32 costs the network nothing it can measure: the same band as float32's first epoch.
+  EXPECT_GT(outcome.epochs[0].test_accuracy, 0.97);
+  EXPECT_LT(outcome.epochs[0].loss, 0.5);
+}
+
 }  // namespace
 }  // namespace stage05

@@ -1,0 +1,370 @@
+// Rung 4 kernels: conv2's forward and backward products on the tensor cores (TF32 mma.sync),
+// one image per block with everything it reads in shared memory.
+#include "05_cuda/tensor_core_kernels.h"
+
+#include "05_cuda/cuda_check.h"
+#include "05_cuda/mma_tf32.cuh"
+#include "05_cuda/param_layout.h"
+#include "05_cuda/pool1_conv1_backward.cuh"
+#include "05_cuda/sizes.h"
+
+namespace stage05::tc {
+
+namespace {
+
+using namespace sizes;
+constexpr int kPool1Windows = kPool1Size * kPool1Size;  // 169 positions per pool1 channel
+constexpr int kPool2Windows = kPool2Size * kPool2Size;  // 25 windows per conv2 channel
+constexpr int kConv2Fan = kConv1Channels * kTaps;       // 288 weights per conv2 filter
+
+// Copies kBytes (a multiple of 16) from global to shared memory in 16-byte pieces, floats
+// rounded to TF32 if kRound. The loop is unrolled so that every load of a thread is in
+// flight at once: a plain loop waits a whole memory latency per iteration, and those
+// waits, not the products, were most of the first version's time.
+template <int kBytes, int kThreads, bool kRound = false>
+__device__ void stage(void* to, const void* from) {
+  static_assert(kBytes % 16 == 0, "whole 16-byte pieces");
+  constexpr int kCount = kBytes / 16;
+  const float4* src = static_cast<const float4*>(from);
+  float4* dst = static_cast<float4*>(to);
+#pragma unroll
+  for (int r = 0; r < (kCount + kThreads - 1) / kThreads; ++r) {
+    const int i = static_cast<int>(threadIdx.x) + r * kThreads;
+    if (i >= kCount) break;
+    float4 v = src[i];
+    if constexpr (kRound) {
+      v = make_float4(round_to_tf32(v.x), round_to_tf32(v.y), round_to_tf32(v.z),
+                      round_to_tf32(v.w));
+    }
+    dst[i] = v;
+  }
+}
+
+// kRows conv2 filters (288 weights each, from `from`) into shared rows of kStride floats,
+// rounded to TF32. 16-byte loads, and the loop unrolled so that each thread has several
+// loads in flight: a loop of one dependent 4-byte load at a time waits on memory for
+// every element (that alone made the first version's staging slower than its products).
+template <int kRows, int kStride, int kThreads>
+__device__ void stage_weights(float* to, const float* from) {
+  constexpr int kVectors = kConv2Fan / 4;  // 72 per filter
+  static_assert(kStride % 4 == 0, "rows stay 16-byte aligned");
+  const float4* src = reinterpret_cast<const float4*>(from);
+#pragma unroll 6
+  for (int i = threadIdx.x; i < kRows * kVectors; i += kThreads) {
+    const float4 v = src[i];
+    *reinterpret_cast<float4*>(to + i / kVectors * kStride + i % kVectors * 4) =
+        make_float4(round_to_tf32(v.x), round_to_tf32(v.y), round_to_tf32(v.z), round_to_tf32(v.w));
+  }
+}
+
+// ---- conv2 + ReLU + pool, forward ---------------------------------------------------------
+//
+// Per image, C[row][filter] = sum_k A[row][k] B[k][filter] with k = tap * 32 + channel (so
+// that one 8-wide step of k is 8 channels of one tap) and A[row][k] = pool1[channel][y+ky]
+// [x+kx]. A row is one corner (0..3) of one pooling window: the four corners of a window
+// are the same row of four separate 16-row tiles, so the lane that holds one corner's sum
+// holds the other three as well, and the pooling is a max over four of its registers.
+// 25 windows fill two 16-row tiles (7 padding rows, computed and dropped).
+
+constexpr int kForwardSplit = 2;                                 // blocks per image
+constexpr int kForwardFilters = kConv2Channels / kForwardSplit;  // 32 filters per block
+constexpr int kForwardWarps = 4;  // 2 window tiles x 2 groups of 16 filters
+constexpr int kForwardThreads = kForwardWarps * 32;
+// Weights [filter][288], rows padded to 292 floats: lane (g, t) reads filter g, channel t
+// of one tap at g * 292 + t * 9, and 292 = 4 (mod 32) puts the 32 lanes in 32 banks.
+constexpr int kForwardWeightStride = kConv2Fan + 4;
+constexpr size_t kForwardSmem =
+    sizeof(float) * (kPool1Out + kForwardFilters * kForwardWeightStride + kForwardFilters);
+static_assert(kConv1Channels % 8 == 0, "a k step is 8 channels of one tap");
+
+__global__ void __launch_bounds__(kForwardThreads)
+    conv2_relu_pool_kernel(const float* pool1, const float* w, const float* b, float* pooled,
+                           uint8_t* argmax) {
+  extern __shared__ __align__(16) float smem[];
+  float* in = smem;                                           // [32,13,13] pool1, TF32
+  float* wt = in + kPool1Out;                                 // [32 filters][292], TF32
+  float* bias = wt + kForwardFilters * kForwardWeightStride;  // [32]
+  const int img = blockIdx.x, o0 = blockIdx.y * kForwardFilters, t = threadIdx.x;
+  stage<sizeof(float) * kPool1Out, kForwardThreads, true>(in, pool1 + int64_t{img} * kPool1Out);
+  stage_weights<kForwardFilters, kForwardWeightStride, kForwardThreads>(wt, w + o0 * kConv2Fan);
+  if (t < kForwardFilters) bias[t] = b[o0 + t];
+  __syncthreads();
+
+  const int warp = t / 32, lane = t % 32, g = lane / 4, q = lane % 4;
+  const int tile = warp % 2;         // windows tile*16 .. tile*16+15
+  const int f_warp = warp / 2 * 16;  // the warp's first filter in the block
+  // Where in pool1 each of the lane's rows (g and g+8, four corners) starts its 3x3 patch.
+  int row_at[2][4];
+#pragma unroll
+  for (int h = 0; h < 2; ++h) {
+    int window = tile * 16 + g + 8 * h;
+    if (window >= kPool2Windows) window = 0;  // a padding row: any valid address will do
+    const int wy = window / kPool2Size, wx = window % kPool2Size;
+#pragma unroll
+    for (int corner = 0; corner < 4; ++corner)
+      row_at[h][corner] = (2 * wy + corner / 2) * kPool1Size + 2 * wx + corner % 2;
+  }
+
+  float acc[4][2][4] = {};               // [corner][filter tile of 8][fragment]
+  constexpr int kSteps = kConv2Fan / 8;  // 36
+  constexpr int kStepsPerTap = kConv1Channels / 8;
+#pragma unroll 4
+  for (int step = 0; step < kSteps; ++step) {
+    const int tap = step / kStepsPerTap, c = step % kStepsPerTap * 8 + q;
+    const int k_lo = c * kPool1Windows + tap / kKernel * kPool1Size + tap % kKernel;
+    const int k_hi = k_lo + 4 * kPool1Windows;  // channel c + 4
+    uint32_t bf[2][2];
+#pragma unroll
+    for (int nt = 0; nt < 2; ++nt) {
+      const float* wp = wt + (f_warp + nt * 8 + g) * kForwardWeightStride + c * kTaps + tap;
+      bf[nt][0] = bits_at(wp);
+      bf[nt][1] = bits_at(wp + 4 * kTaps);
+    }
+#pragma unroll
+    for (int corner = 0; corner < 4; ++corner) {
+      const uint32_t af[4] = {
+          bits_at(in + row_at[0][corner] + k_lo), bits_at(in + row_at[1][corner] + k_lo),
+          bits_at(in + row_at[0][corner] + k_hi), bits_at(in + row_at[1][corner] + k_hi)};
+#pragma unroll
+      for (int nt = 0; nt < 2; ++nt) mma_tf32(acc[corner][nt], af, bf[nt]);
+    }
+  }
+
+  // Bias, then the max over the four corners (the first wins a tie, as in stage 04), ReLU.
+#pragma unroll
+  for (int nt = 0; nt < 2; ++nt)
+#pragma unroll
+    for (int h = 0; h < 2; ++h)
+#pragma unroll
+      for (int j = 0; j < 2; ++j) {
+        const int window = tile * 16 + g + 8 * h;
+        if (window >= kPool2Windows) continue;
+        const int f = f_warp + nt * 8 + 2 * q + j;
+        float best = acc[0][nt][2 * h + j] + bias[f];
+        int winner = 0;
+#pragma unroll
+        for (int corner = 1; corner < 4; ++corner) {
+          const float v = acc[corner][nt][2 * h + j] + bias[f];
+          if (v > best) {
+            best = v;
+            winner = corner;
+          }
+        }
+        const int at = img * kFlat + (o0 + f) * kPool2Windows + window;
+        pooled[at] = fmaxf(best, 0.0f);
+        argmax[at] = static_cast<uint8_t>(winner);
+      }
+}
+
+// ---- conv backward ------------------------------------------------------------------------
+//
+// d(loss)/d(conv2 output) is zero except at each pooling window's winner, so it is written
+// as a dense plane per filter, zero elsewhere, with a 2-wide zero border (rows and columns
+// -2..12) so that the input gradient's taps never need a bounds check. Then:
+//   dW2 [64 filters x 288] = D [64 x 100 positions] x im2col(pool1) [100 x 288]
+//   dX  [169 positions x 32 channels] = im2col(D) [169 x 576] x W2 [576 x 32],
+//         with k = tap * 64 + filter and im2col(D)[pos][k] = D[filter][y-ky][x-kx]
+// Both run dense: the zeros cost tensor-core time, which is cheap, instead of branches.
+
+constexpr int kBackwardWarps = 8;
+constexpr int kBackwardThreads = kBackwardWarps * 32;
+constexpr int kBorder = 2;
+constexpr int kPlaneSide = kPool1Size + kBorder;  // 15: conv2 rows -2..12
+// Per-filter stride of the padded plane: 232 = 8 (mod 32), so that the 8 positions x 4
+// filters of one dX fragment load fall in 32 different banks.
+constexpr int kPlaneStride = 232;
+static_assert(kPlaneStride >= kPlaneSide * kPlaneSide, "a plane fits its stride");
+// conv2 weights [filter][288] padded to 296 = 8 (mod 32): dX's B loads conflict-free.
+constexpr int kBackwardWeightStride = kConv2Fan + 8;
+constexpr int kPositions =
+    2 * kPool2Size * 2 * kPool2Size;  // 100: conv2 outputs that pooling reads
+constexpr size_t kBackwardSmem = sizeof(float) * (3 * kPool1Out + kConv2Channels * kPlaneStride +
+                                                  kConv2Channels * kBackwardWeightStride + kImage +
+                                                  kConv1Channels * kTaps + kConv1Channels + kFlat) +
+                                 sizeof(uint8_t) * (kPool1Out + kFlat);
+
+// Offset of conv2 output position p (0..99, 10x10) in its padded plane; p >= 100 (padding
+// of the last k step) gives 0, a border cell, which is zero.
+__device__ int plane_offset(int p) {
+  return p < kPositions ? (p / 10 + kBorder) * kPlaneSide + p % 10 + kBorder : 0;
+}
+// Offset in a pool1 channel of the top-left input of conv2 output position p (0 if p >= 100:
+// its A value is zero, so any valid address will do).
+__device__ int patch_offset(int p) {
+  return p < kPositions ? p / 10 * kPool1Size + p % 10 : 0;
+}
+
+__global__ void __launch_bounds__(kBackwardThreads)
+    conv_backward_kernel(const float* images, const float* pool1, const uint8_t* pool1_argmax,
+                         const uint8_t* pool2_argmax, const float* dpool2,
+                         const float* conv2_weight, float* partials) {
+  extern __shared__ __align__(16) float smem[];
+  float* in = smem;                // [32,13,13] pool1, TF32 (the products')
+  float* p1 = in + kPool1Out;      // [32,13,13] pool1 exactly (the ReLU's)
+  float* dp1 = p1 + kPool1Out;     // [32,13,13] d(loss)/d(pool1)
+  float* plane = dp1 + kPool1Out;  // [64][232] d(loss)/d(conv2 out), padded, TF32
+  float* wt = plane + kConv2Channels * kPlaneStride;       // [64][296] conv2 weights, TF32
+  float* x = wt + kConv2Channels * kBackwardWeightStride;  // [28,28] the image
+  float* dw1 = x + kImage;                                 // [32,9]
+  float* db1 = dw1 + kConv1Channels * kTaps;               // [32]
+  float* g2 = db1 + kConv1Channels;                        // [64,25] d(loss)/d(pool2)
+  uint8_t* a1 = reinterpret_cast<uint8_t*>(g2 + kFlat);    // [32,13,13] pool1 winners
+  uint8_t* a2 = a1 + kPool1Out;                            // [64,25] pool2 winners
+
+  const int img = blockIdx.x, t = threadIdx.x;
+  float* out = partials + int64_t{img} * layout::kConvTotal;
+  constexpr int T = kBackwardThreads;
+  stage<sizeof(float) * kPool1Out, T, true>(in, pool1 + int64_t{img} * kPool1Out);
+  stage<sizeof(float) * kPool1Out, T>(p1, pool1 + int64_t{img} * kPool1Out);
+  stage<sizeof(float) * kImage, T>(x, images + int64_t{img} * kImage);
+  stage<sizeof(float) * kFlat, T>(g2, dpool2 + int64_t{img} * kFlat);
+  stage<kPool1Out, T>(a1, pool1_argmax + int64_t{img} * kPool1Out);
+  stage<kFlat, T>(a2, pool2_argmax + int64_t{img} * kFlat);
+  stage_weights<kConv2Channels, kBackwardWeightStride, T>(wt, conv2_weight);
+  for (int i = t; i < kConv2Channels * kPlaneStride / 4; i += T)
+    reinterpret_cast<float4*>(plane)[i] = make_float4(0, 0, 0, 0);
+  for (int i = t; i < kConv1Channels * kTaps + kConv1Channels; i += T) dw1[i] = 0.0f;
+  __syncthreads();
+  // Each window's gradient goes to its winner (windows do not overlap: plain stores).
+  for (int i = t; i < kFlat; i += T) {
+    const int f = i / kPool2Windows, w = i % kPool2Windows, corner = a2[i];
+    const int y = 2 * (w / kPool2Size) + corner / 2, xx = 2 * (w % kPool2Size) + corner % 2;
+    plane[f * kPlaneStride + (y + kBorder) * kPlaneSide + xx + kBorder] = round_to_tf32(g2[i]);
+  }
+  if (t < kConv2Channels) {  // the bias gradient: a plain float32 sum, no product to round
+    float db = 0;
+    for (int w = 0; w < kPool2Windows; ++w) db += g2[t * kPool2Windows + w];
+    out[layout::kConv2Bias + t] = db;
+  }
+  __syncthreads();
+
+  const int warp = t / 32, lane = t % 32, g = lane / 4, q = lane % 4;
+  {  // dW2: M = 64 filters (4 tiles), N = 288 (36 tiles), K = 100 positions (13 steps).
+    // Each warp: all 4 filter tiles x the column tiles warp, warp + 8, ... (5 or 4 of them).
+    constexpr int kColumnTiles = kConv2Fan / 8,
+                  kMine = (kColumnTiles + kBackwardWarps - 1) / kBackwardWarps;
+    int column_at[kMine];  // where column (channel, tap) starts in pool1, for column g of each tile
+#pragma unroll
+    for (int i = 0; i < kMine; ++i) {
+      const int col = (warp + i * kBackwardWarps) * 8 + g, c = col / kTaps, tap = col % kTaps;
+      // A tile past the last column is skipped; 0 keeps its (unused) loads inside `in`.
+      column_at[i] =
+          col < kConv2Fan ? c * kPool1Windows + tap / kKernel * kPool1Size + tap % kKernel : 0;
+    }
+    float acc[4][kMine][4] = {};
+    constexpr int kSteps = (kPositions + 7) / 8;
+    for (int step = 0; step < kSteps; ++step) {
+      const int p_lo = step * 8 + q, p_hi = p_lo + 4;
+      const int a_lo = plane_offset(p_lo), a_hi = plane_offset(p_hi);
+      const int b_lo = patch_offset(p_lo), b_hi = patch_offset(p_hi);
+      uint32_t bf[kMine][2];
+#pragma unroll
+      for (int i = 0; i < kMine; ++i) {
+        bf[i][0] = bits_at(in + b_lo + column_at[i]);
+        bf[i][1] = bits_at(in + b_hi + column_at[i]);
+      }
+#pragma unroll
+      for (int mt = 0; mt < 4; ++mt) {
+        const float* rows = plane + (mt * 16 + g) * kPlaneStride;
+        const uint32_t af[4] = {bits_at(rows + a_lo), bits_at(rows + 8 * kPlaneStride + a_lo),
+                                bits_at(rows + a_hi), bits_at(rows + 8 * kPlaneStride + a_hi)};
+#pragma unroll
+        for (int i = 0; i < kMine; ++i)
+          if (warp + i * kBackwardWarps < kColumnTiles) mma_tf32(acc[mt][i], af, bf[i]);
+      }
+    }
+#pragma unroll
+    for (int mt = 0; mt < 4; ++mt)
+#pragma unroll
+      for (int i = 0; i < kMine; ++i) {
+        const int col = (warp + i * kBackwardWarps) * 8 + 2 * q;
+        if (col >= kConv2Fan) continue;
+        float* row = out + layout::kConv2Weight + (mt * 16 + g) * kConv2Fan + col;
+        *reinterpret_cast<float2*>(row) = make_float2(acc[mt][i][0], acc[mt][i][1]);
+        *reinterpret_cast<float2*>(row + 8 * kConv2Fan) = make_float2(acc[mt][i][2], acc[mt][i][3]);
+      }
+  }
+  {  // dX: M = 169 positions (11 tiles), N = 32 channels (4 tiles), K = 576 (72 steps).
+    // Each warp: 2 channel tiles x the position tiles warp/2, warp/2 + 4, warp/2 + 8.
+    constexpr int kRowTiles = (kPool1Windows + 15) / 16;
+    const int n0 = warp % 2 * 16;
+    int row_at[3][2];  // the lane's rows g and g+8 of each tile, as plane offsets
+#pragma unroll
+    for (int i = 0; i < 3; ++i)
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        int pos = (warp / 2 + 4 * i) * 16 + g + 8 * h;
+        if (pos >= kPool1Windows) pos = 0;  // padding rows: dropped below
+        row_at[i][h] = (pos / kPool1Size + kBorder) * kPlaneSide + pos % kPool1Size + kBorder;
+      }
+    float acc[3][2][4] = {};
+    constexpr int kFilterSteps = kConv2Channels / 8;
+#pragma unroll 4
+    for (int step = 0; step < kTaps * kFilterSteps; ++step) {
+      const int tap = step / kFilterSteps, f = step % kFilterSteps * 8 + q;
+      const int ky = tap / kKernel, kx = tap % kKernel;
+      const int k_lo = f * kPlaneStride - ky * kPlaneSide - kx, k_hi = k_lo + 4 * kPlaneStride;
+      uint32_t bf[2][2];
+#pragma unroll
+      for (int nt = 0; nt < 2; ++nt) {
+        const float* wp = wt + f * kBackwardWeightStride + (n0 + nt * 8 + g) * kTaps + tap;
+        bf[nt][0] = bits_at(wp);
+        bf[nt][1] = bits_at(wp + 4 * kBackwardWeightStride);
+      }
+#pragma unroll
+      for (int i = 0; i < 3; ++i) {
+        if (warp / 2 + 4 * i >= kRowTiles) continue;
+        const uint32_t af[4] = {
+            bits_at(plane + row_at[i][0] + k_lo), bits_at(plane + row_at[i][1] + k_lo),
+            bits_at(plane + row_at[i][0] + k_hi), bits_at(plane + row_at[i][1] + k_hi)};
+#pragma unroll
+        for (int nt = 0; nt < 2; ++nt) mma_tf32(acc[i][nt], af, bf[nt]);
+      }
+    }
+#pragma unroll
+    for (int i = 0; i < 3; ++i)
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        const int pos = (warp / 2 + 4 * i) * 16 + g + 8 * h;
+        if (pos >= kPool1Windows) continue;
+#pragma unroll
+        for (int nt = 0; nt < 2; ++nt) {
+          const int c = n0 + nt * 8 + 2 * q;
+          dp1[c * kPool1Windows + pos] = acc[i][nt][2 * h];
+          dp1[(c + 1) * kPool1Windows + pos] = acc[i][nt][2 * h + 1];
+        }
+      }
+  }
+  __syncthreads();
+
+  // pool1, ReLU and conv1 backward on the CUDA cores, as rung 3 (exact pool1 values decide
+  // the ReLU, not their TF32 roundings).
+  pool1_conv1_backward<kBackwardWarps>(p1, dp1, x, a1, dw1, db1, out);
+}
+
+}  // namespace
+
+void set_kernel_attributes() {
+  CUDA_CHECK(cudaFuncSetAttribute(conv2_relu_pool_kernel,
+                                  cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                  static_cast<int>(kForwardSmem)));
+  CUDA_CHECK(cudaFuncSetAttribute(conv_backward_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                  static_cast<int>(kBackwardSmem)));
+}
+
+void conv2_relu_pool(const float* pool1, const float* w, const float* b, float* pooled,
+                     uint8_t* argmax, int n, cudaStream_t stream) {
+  conv2_relu_pool_kernel<<<dim3(n, kForwardSplit), kForwardThreads, kForwardSmem, stream>>>(
+      pool1, w, b, pooled, argmax);
+  CHECK_LAUNCH("tc conv2_relu_pool_kernel", stream);
+}
+
+void conv_backward(const float* images, const float* pool1, const uint8_t* pool1_argmax,
+                   const uint8_t* pool2_argmax, const float* dpool2, const float* conv2_weight,
+                   float* partials, int n, cudaStream_t stream) {
+  conv_backward_kernel<<<n, kBackwardThreads, kBackwardSmem, stream>>>(
+      images, pool1, pool1_argmax, pool2_argmax, dpool2, conv2_weight, partials);
+  CHECK_LAUNCH("tc conv_backward_kernel", stream);
+}
+
+}  // namespace stage05::tc

@@ -1,0 +1,38 @@
+/// \file
+/// \brief Rung 4: conv2's three matrix products (forward, weight gradient, input gradient)
+/// on the tensor cores, in TF32 (mma_tf32.cuh), fused as rung 3 fuses them.
+///
+/// Rung 4 is rung 3 with two kernels replaced; everything else (batch preparation, conv1,
+/// the dense layer and loss, the gradient sums and Adam) is rung 3's:
+///   - conv2_relu_pool: conv2 as an implicit GEMM [100 positions x 288] x [288 x 64] per
+///     image, its A operand gathered from the image's pool1 in shared memory, with bias,
+///     ReLU and 2x2 max pooling done on the accumulators in registers;
+///   - conv_backward: the gradient of conv2's output scattered to a zero-padded plane in
+///     shared memory, then conv2's weight gradient [64 x 100] x [100 x 288] and its input
+///     gradient [169 x 576] x [576 x 32] as two more implicit GEMMs, then pool1, ReLU and
+///     conv1's gradients on the CUDA cores, as in rung 3.
+/// Inputs are rounded to TF32 when they are staged in shared memory; the products are
+/// summed in float32. Pointers are device pointers; launches are queued on `stream`.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+namespace stage05::tc {
+
+/// Raises the shared-memory limit of both kernels (each needs more than 48 KB). Call once
+/// before the first launch (and before capturing a graph).
+void set_kernel_attributes();
+
+/// fused::conv2_relu_pool on the tensor cores: pooled [n,1600] and the winning positions.
+void conv2_relu_pool(const float* pool1, const float* w, const float* b, float* pooled,
+                     uint8_t* argmax, int n, cudaStream_t stream);
+
+/// fused::conv_backward with conv2's weight and input gradients on the tensor cores:
+/// writes each image's share of every conv gradient to partials[img].
+void conv_backward(const float* images, const float* pool1, const uint8_t* pool1_argmax,
+                   const uint8_t* pool2_argmax, const float* dpool2, const float* conv2_weight,
+                   float* partials, int n, cudaStream_t stream);
+
+}  // namespace stage05::tc
