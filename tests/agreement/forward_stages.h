@@ -2,7 +2,7 @@
 /// \brief The table of every forward stage: adding a stage is one line, STAGE(NN), below.
 ///
 /// Each line declares `stageNN::forward` with the signature the stage contract promises
-/// (DESIGN.md) and puts it in the table; tests/agreement/CMakeLists.txt reads the same
+/// and puts it in the table; tests/agreement/CMakeLists.txt reads the same
 /// lines and links `stageNN_lib`. A stage whose forward has another signature fails to
 /// link, which is the point: the contract is checked by the compiler.
 #pragma once
@@ -16,7 +16,8 @@
 #define MNIST_FORWARD_STAGES(STAGE) \
   STAGE(01)                         \
   STAGE(02)                         \
-  STAGE(03)
+  STAGE(03)                         \
+  STAGE(04)
 // clang-format on
 
 // The entry point every forward stage offers (declared, not included: one line per stage).
