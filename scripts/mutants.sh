@@ -33,7 +33,7 @@ mutants=(
 
 # The shared suite: test names as gtest_discover_tests gives them.
 shared='^(Agreement\.|TrainingAgreement\.|LossAndGradients\.MatchFiniteDifferences)'
-targets=(agreement_tests stage04_tests pytorch_training_tests)
+targets=(agreement_tests stage04_tests stage04_chunk_gradient_tests pytorch_training_tests)
 
 data=$(cd data/mnist 2>/dev/null && pwd -P) || { echo "error: data/mnist: not found (make data)" >&2; exit 1; }
 if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
