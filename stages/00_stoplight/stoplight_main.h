@@ -20,10 +20,10 @@ struct Outcome {
 
 /// What to train: the command line, resolved.
 struct RunSettings {
-  Weights initial{};          ///< from --seed (or numpy's generator with --original)
-  Targets walk{};             ///< --task: kWalkOriginal or kWalkXor
-  bool per_pattern = false;   ///< --original: stoplight.py's update, one pattern at a time
-  bool verbose = false;       ///< --verbose: print every iteration's error
+  Weights initial{};         ///< from --seed (or numpy's generator with --original)
+  Targets walk{};            ///< --task: kWalkOriginal or kWalkXor
+  bool per_pattern = false;  ///< --original: stoplight.py's update, one pattern at a time
+  bool verbose = false;      ///< --verbose: print every iteration's error
 };
 
 /// Trains on one device as the settings say.

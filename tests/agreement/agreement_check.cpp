@@ -59,8 +59,8 @@ void expect_agreement(const BoundedLogits& reference, const Tensor& logits,
     }
   }
   EXPECT_EQ(outside, 0) << where << ": " << outside << " logits differ from stage 01's by more "
-                        << "than the float32 bound; the first is logit " << first_outside
-                        << ": " << (first_outside >= 0 ? logits[first_outside] : 0) << " against "
+                        << "than the float32 bound; the first is logit " << first_outside << ": "
+                        << (first_outside >= 0 ? logits[first_outside] : 0) << " against "
                         << (first_outside >= 0 ? reference.logits[first_outside] : 0)
                         << ", bound 2E = "
                         << (first_outside >= 0 ? 2 * reference.bound[first_outside] : 0);
@@ -84,8 +84,8 @@ void print_differences(const BoundedLogits& reference, const std::vector<StageLo
   double largest = 0;
   for (float v : reference.logits.values()) largest = std::max(largest, double{std::abs(v)});
   std::printf("  %s: largest |logit| %.3g\n", title.c_str(), largest);
-  std::printf("    %-14s %-14s %12s %12s %12s\n", "stage", "against", "max |diff|",
-              "relative", "of bound 2E");
+  std::printf("    %-14s %-14s %12s %12s %12s\n", "stage", "against", "max |diff|", "relative",
+              "of bound 2E");
   for (size_t a = 0; a < stages.size(); ++a)
     for (size_t b = a + 1; b < stages.size(); ++b) {
       double diff = 0, of_bound = 0;

@@ -15,7 +15,7 @@ namespace agreement {
 
 /// One set of weights to run every stage with.
 struct WeightSet {
-  std::string name;     ///< for test output: "trained" or "random with biases"
+  std::string name;  ///< for test output: "trained" or "random with biases"
   mnist::Params params;
 };
 

@@ -27,10 +27,9 @@ void expect_every_rung_agrees(const agreement::WeightSet& weights) {
   for (stage05::Rung rung : stage05::testing::kRungs) {
     stage05::GpuModel model(weights.params, rung, kBatch);
     mnist::Tensor logits;
-    mnist::evaluate([&](const mnist::Params&, const mnist::Tensor& images) {
-                      return model.forward(images);
-                    },
-                    weights.params, set, kBatch, &logits);
+    mnist::evaluate(
+        [&](const mnist::Params&, const mnist::Tensor& images) { return model.forward(images); },
+        weights.params, set, kBatch, &logits);
     const std::string name = std::string("05 ") + stage05::rung_name(rung);
     agreement::expect_agreement(reference, logits, "stage " + name + ", " + weights.name);
     table.push_back({name, std::move(logits)});

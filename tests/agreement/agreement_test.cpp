@@ -27,8 +27,8 @@ constexpr int kBatch = 128;  // 1,000 = 7 x 128 + 104: the last batch is a parti
 
 /// Every stage after the reference, on 1 and 2 threads, against `reference`; the logits
 /// of the 2-thread runs are added to `table`.
-void expect_all_stages_agree(const agreement::BoundedLogits& reference,
-                             const mnist::Dataset& set, const agreement::WeightSet& weights,
+void expect_all_stages_agree(const agreement::BoundedLogits& reference, const mnist::Dataset& set,
+                             const agreement::WeightSet& weights,
                              std::vector<agreement::StageLogits>* table) {
   const auto& stages = forward_stages();
   for (size_t s = 1; s < stages.size(); ++s)
@@ -46,14 +46,14 @@ void expect_all_stages_agree(const agreement::BoundedLogits& reference,
 void expect_agreement_on_mnist(const agreement::WeightSet& weights) {
   const mnist::Dataset set = agreement::mnist_test_images(kMnistImages);
   ASSERT_EQ(set.size(), kMnistImages);
-  const agreement::BoundedLogits reference = agreement::reference_logits(weights.params,
-                                                                         set.images);
+  const agreement::BoundedLogits reference =
+      agreement::reference_logits(weights.params, set.images);
   std::vector<agreement::StageLogits> table;
   table.push_back({"01", reference.logits.clone()});
   expect_all_stages_agree(reference, set, weights, &table);
-  agreement::print_differences(reference, table,
-                               weights.name + " weights, " + std::to_string(kMnistImages) +
-                                   " MNIST test images");
+  agreement::print_differences(
+      reference, table,
+      weights.name + " weights, " + std::to_string(kMnistImages) + " MNIST test images");
 }
 
 }  // namespace
@@ -76,8 +76,8 @@ TEST(Agreement, RandomImagesRandomWeightsWithBiases) {
     set.images = mnist::random_tensor({50, 1, 28, 28}, 100 + seed);  // 50: no tile's multiple
     for (float& v : set.images.values()) v = 0.5f * (v + 1);         // pixels in [0, 1)
     set.labels.assign(50, 0);
-    expect_all_stages_agree(agreement::reference_logits(weights.params, set.images), set,
-                            weights, nullptr);
+    expect_all_stages_agree(agreement::reference_logits(weights.params, set.images), set, weights,
+                            nullptr);
   }
 }
 

@@ -60,16 +60,16 @@ BoundedLogits reference_logits(const mnist::Params& p, const Tensor& images) {
   x = stage01::maxpool2x2(x);
   e = stage01::maxpool2x2(e);  // errors are >= 0: the window's largest
 
-  Tensor e2 = layer_bound(stage01::conv2d, x, e, p.conv2_weight, p.conv2_bias,
-                          kConv1Channels * kTaps);
+  Tensor e2 =
+      layer_bound(stage01::conv2d, x, e, p.conv2_weight, p.conv2_bias, kConv1Channels * kTaps);
   x = stage01::maxpool2x2(stage01::relu(stage01::conv2d(x, p.conv2_weight, p.conv2_bias)));
   e = stage01::maxpool2x2(e2);
 
   x = stage01::flatten(std::move(x));
   e = stage01::flatten(std::move(e));
   BoundedLogits out;
-  out.bound = scaled(layer_bound(stage01::dense, x, e, p.fc_weight, p.fc_bias, kFlat),
-                     kBoundRounding);
+  out.bound =
+      scaled(layer_bound(stage01::dense, x, e, p.fc_weight, p.fc_bias, kFlat), kBoundRounding);
   out.logits = stage01::dense(x, p.fc_weight, p.fc_bias);
   return out;
 }

@@ -46,11 +46,11 @@ std::string read_text(const std::filesystem::path& path) {
 TrainingRun run_pytorch(const mnist::testkit::TempDir& dir) {
   const std::string command =
       std::string(kPython) + " " + MNIST_REPO_DIR + "/reference/pytorch_mnist.py steps --data " +
-      mnist::testkit::data_dir().string() + " --limit " + std::to_string(kImages) +
-      " --epochs " + std::to_string(kEpochs) + " --batch " + std::to_string(kBatch) +
-      " --seed " + std::to_string(kSeed) + " --threads 2 --losses " +
-      (dir / "losses.txt").string() + " --weights " + (dir / "torch.safetensors").string() +
-      " > " + (dir / "log.txt").string() + " 2>&1";
+      mnist::testkit::data_dir().string() + " --limit " + std::to_string(kImages) + " --epochs " +
+      std::to_string(kEpochs) + " --batch " + std::to_string(kBatch) + " --seed " +
+      std::to_string(kSeed) + " --threads 2 --losses " + (dir / "losses.txt").string() +
+      " --weights " + (dir / "torch.safetensors").string() + " > " + (dir / "log.txt").string() +
+      " 2>&1";
   TrainingRun run;
   if (std::system(command.c_str()) != 0) {
     ADD_FAILURE() << command << " failed:\n" << read_text(dir / "log.txt");

@@ -252,9 +252,10 @@ TEST(Stoplight, NumpyInitIsTheOriginalProgramsWeights) {
   // weights_1_2 (4 x 1), as numpy prints them (8 decimals, so off by up to 5e-9), here
   // stored as float32 (off by up to half a float spacing below 1, 2^-25 = 3e-8).
   constexpr double kPrintedAndStored = 5e-9 + 0x1p-25;
-  const double weights_0_1[kInputs][kHidden] = {{-0.16595599, 0.44064899, -0.99977125, -0.39533485},
-                                                {-0.70648822, -0.81532281, -0.62747958, -0.30887855},
-                                                {-0.20646505, 0.07763347, -0.16161097, 0.370439}};
+  const double weights_0_1[kInputs][kHidden] = {
+      {-0.16595599, 0.44064899, -0.99977125, -0.39533485},
+      {-0.70648822, -0.81532281, -0.62747958, -0.30887855},
+      {-0.20646505, 0.07763347, -0.16161097, 0.370439}};
   const double weights_1_2[kHidden] = {-0.5910955, 0.75623487, -0.94522481, 0.34093502};
   const Weights w = init_weights_numpy(1);
   for (int j = 0; j < kHidden; ++j) {

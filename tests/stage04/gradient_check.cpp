@@ -94,5 +94,4 @@ void check_gradients(const Problem& p, const Tensor& mask, uint64_t seed) {
   }
 }
 
-
 }  // namespace mnist::testkit

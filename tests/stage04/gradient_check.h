@@ -13,9 +13,9 @@ namespace mnist::testkit {
 
 /// Where to check the gradients: parameters, a batch of images and their labels.
 struct Problem {
-  mnist::Params params;      ///< with non-zero biases, so their gradients flow as a trained net's
-  mnist::Tensor images;      ///< [N,1,28,28]
-  std::vector<int> labels;   ///< N labels
+  mnist::Params params;     ///< with non-zero biases, so their gradients flow as a trained net's
+  mnist::Tensor images;     ///< [N,1,28,28]
+  std::vector<int> labels;  ///< N labels
 };
 
 /// N random images [N,1,28,28] in [0,1), glorot weights from seed with biases drawn from
