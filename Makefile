@@ -10,7 +10,7 @@ WERROR ?=
 CMAKE_ARGS ?=
 WERROR_ARG = $(if $(WERROR),-DMNIST_WERROR=$(WERROR))
 
-.PHONY: all run test bench docs data setup clean help configure sanitize fuzz
+.PHONY: all run test bench docs data setup clean help configure sanitize fuzz mutants
 
 all: configure
 	cmake --build $(BUILD) -j $(JOBS)
@@ -50,6 +50,9 @@ sanitize: data
 fuzz:
 	@bash scripts/fuzz.sh $(or $(SECONDS),60)
 
+mutants: data
+	@bash scripts/mutants.sh
+
 clean:
 	rm -rf $(BUILD)
 
@@ -60,4 +63,5 @@ help:
 	@echo "  make data           fetch MNIST into data/mnist and check its SHA-256"
 	@echo "  make sanitize       the test suite under ASan+UBSan, then TSan (clang)"
 	@echo "  make fuzz           each libFuzzer target for SECONDS (default 60)"
+	@echo "  make mutants        break the code in known ways; the shared tests must catch each"
 	@echo "  make clean          remove $(BUILD)/"

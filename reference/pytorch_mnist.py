@@ -9,6 +9,11 @@ next to stage 04's and 05's. It reads and writes the project's safetensors weigh
   python3 reference/pytorch_mnist.py train --epochs 5 --json build/tour/pytorch.json
   python3 reference/pytorch_mnist.py eval --weights weights/mnist_cnn.safetensors
   python3 reference/pytorch_mnist.py compare --weights W --logits L.idx   (logits from a stage)
+  python3 reference/pytorch_mnist.py steps --limit 1210 --epochs 5 --losses L.txt --weights W
+
+`steps` is the step-by-step comparison with stage 04 (tests/reference): dropout off and
+Adam in Keras's form (keras_adam_step), so that the only differences left are the order of
+float32 additions; it writes every step's loss, one per line, and the final weights.
 
 What cannot be the same: PyTorch's Adam adds epsilon to sqrt(v_hat) while Keras (and
 stage 04) add it to sqrt(v) and fold the bias corrections into the step size; with
@@ -185,6 +190,42 @@ def logits_of(net, images, batch=1000):
         return torch.cat([net(images[i:i + batch]) for i in range(0, len(images), batch)])
 
 
+def keras_adam_step(params, state, lr, beta1=0.9, beta2=0.999, epsilon=1e-7):
+    """stage04::Adam::step: the bias corrections folded into the step size, epsilon added to
+    the uncorrected sqrt(v) (torch.optim.Adam adds it to the corrected one)."""
+    state["t"] = state.get("t", 0) + 1
+    t = state["t"]
+    alpha = lr * math.sqrt(1 - beta2 ** t) / (1 - beta1 ** t)  # in double, as stage 04
+    with torch.no_grad():
+        for p in params:
+            m = state.setdefault(("m", id(p)), torch.zeros_like(p))
+            v = state.setdefault(("v", id(p)), torch.zeros_like(p))
+            m.mul_(beta1).add_(p.grad, alpha=1 - beta1)
+            v.mul_(beta2).addcmul_(p.grad, p.grad, value=1 - beta2)
+            p.sub_(np.float32(alpha) * m / (v.sqrt() + epsilon))
+
+
+def steps(args):
+    """Trains without dropout, Keras's Adam, stage 04's batches; writes the loss of every step."""
+    train_x, train_y = load_split(args.data, "train")
+    train_x, train_y = train_x[:args.limit], train_y[:args.limit]
+    net = Net()
+    init_like_common(net, args.seed)
+    net.eval()  # dropout off (it has no other effect in this network)
+    state, losses, n = {}, [], len(train_x)
+    for epoch in range(args.epochs):
+        order = torch.tensor(shuffled_indices(n, shuffle_seed(args.seed, epoch + 1)))
+        for b in range(0, n, args.batch):
+            idx = order[b:b + args.batch]
+            net.zero_grad(set_to_none=True)
+            loss = F.cross_entropy(net(train_x[idx]), train_y[idx])
+            loss.backward()
+            keras_adam_step(list(net.parameters()), state, args.lr)
+            losses.append(loss.item())
+    pathlib.Path(args.losses).write_text("".join(f"{x!r}\n" for x in losses))
+    save_safetensors(net, args.weights)
+
+
 def train(args):
     torch.manual_seed(args.seed)
     train_x, train_y = load_split(args.data, "train")
@@ -253,10 +294,11 @@ def compare(args):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("mode", choices=["train", "eval", "compare"])
+    p.add_argument("mode", choices=["train", "eval", "compare", "steps"])
     p.add_argument("--data", default="data/mnist")
     p.add_argument("--weights")
     p.add_argument("--logits")
+    p.add_argument("--losses", help="steps: where to write the loss of every step")
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--lr", type=float, default=1e-3)
@@ -272,7 +314,9 @@ def main():
         sys.exit("error: --weights FILE is needed")
     if args.mode == "compare" and not args.logits:
         sys.exit("error: --logits FILE is needed")
-    {"train": train, "eval": evaluate, "compare": compare}[args.mode](args)
+    if args.mode == "steps" and not (args.losses and args.weights and args.limit):
+        sys.exit("error: steps needs --losses FILE, --weights FILE and --limit N")
+    {"train": train, "eval": evaluate, "compare": compare, "steps": steps}[args.mode](args)
 
 
 if __name__ == "__main__":

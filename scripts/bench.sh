@@ -22,7 +22,17 @@ for b in $(find "$build/stages" -maxdepth 2 -type f -name 'stage*_bench' -perm -
        --benchmark_out_format=json
 done
 [ "$found" = 1 ] || { echo "no benchmarks built: run make all" >&2; exit 1; }
-if [ -n "${TORCH_BENCH:-}" ] || /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+# Binaries that time themselves (stage 00's per-iteration percentiles) are listed in their
+# stage's bench.runs; their --json records join the results file.
+source scripts/stage_lines.sh
+while IFS=$'\t' read -r dir line; do
+  [[ $line == gpu:* ]] && { have_gpu || continue; line=${line#gpu:}; }
+  read -r -a words <<< "$line"
+  exe="$build/stages/$dir/${words[0]}"
+  [ -x "$exe" ] || continue
+  echo "=== ${words[0]} (its own timing) ==="
+  "$exe" "${words[@]:1}" --json "$out/run.${words[0]}.json" < /dev/null | tail -n 2
+done < <(stage_lines bench.runs)if [ -n "${TORCH_BENCH:-}" ] || /usr/bin/python3 -c 'import torch' 2>/dev/null; then
   echo "=== PyTorch (same model, same machine) ==="
   /usr/bin/python3 reference/pytorch_mnist.py train --epochs "${TORCH_EPOCHS:-2}" \
     --json "$out/torch.json" || echo "(PyTorch side-by-side failed; report goes on without it)"

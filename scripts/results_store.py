@@ -12,8 +12,9 @@ every number table in the README, the stage READMEs and the docs is rendered fro
 A results file holds:
   machine   what the numbers were measured on: CPU model, cores, clock, compiler, GPU,
             the commit and date of the run (here, and only here, dates and hashes belong)
-  cpu       {"rows": {benchmark name: median row}, "torch": PyTorch's CPU training run}
-  gpu       {"rows": ..., "context": ..., "rungs": {rungN: training run}, "torch": ...}
+  cpu       {"rows": {benchmark name: median row}, "torch": PyTorch's CPU training run,
+             "runs": {binary: its --json record}, for binaries timed by running them}
+  gpu       {"rows": ..., "rungs": {rungN: training run}, "torch": ..., "runs": ...}
 Each benchmark row keeps the median time per iteration in ms and its counters (GFLOP/s,
 images/s, ...), nothing else, so that the file stays small and readable in a diff.
 """
@@ -91,6 +92,12 @@ def machine_stamp(context, build_dir, gpu_context=None, name=None):
     return stamp
 
 
+def load_runs(folder):
+    """A binary's own --json record for each run.NAME.json in the folder (the stoplight's
+    per-iteration percentiles, say), keyed by NAME."""
+    return {f.name[4:-5]: json.loads(f.read_text()) for f in sorted(pathlib.Path(folder).glob("run.*.json"))}
+
+
 def collect(bench_dir=None, gpu_dir=None, build_dir=None, name=None):
     """Everything one `make bench` (and/or one gpu_check.sh) measured, as one results dict."""
     results, context, gpu_context = {}, {}, None
@@ -99,13 +106,14 @@ def collect(bench_dir=None, gpu_dir=None, build_dir=None, name=None):
         rows = {k: v for k, v in rows.items() if not k.startswith("stage05")}
         if rows:
             results["cpu"] = {"rows": {k: slim_row(v) for k, v in sorted(rows.items())},
-                              "torch": data.load_json(pathlib.Path(bench_dir) / "torch.json")}
+                              "torch": data.load_json(pathlib.Path(bench_dir) / "torch.json"),
+                              "runs": load_runs(bench_dir)}
     if gpu_dir:
         gpu = data.load_gpu_dir(gpu_dir)
         gpu_context = gpu["context"]
         context = context or gpu_context
         results["gpu"] = {"rows": {k: slim_row(v) for k, v in sorted(gpu["rows"].items())},
-                          "rungs": gpu["rungs"], "torch": gpu["torch"]}
+                          "rungs": gpu["rungs"], "torch": gpu["torch"], "runs": load_runs(gpu_dir)}
     if not results:
         raise SystemExit("error: no benchmark results found (give BENCH_DIR and/or --gpu GPU_DIR)")
     build = build_dir or (pathlib.Path(bench_dir).parent if bench_dir else pathlib.Path(gpu_dir))

@@ -51,6 +51,25 @@ def rows_of(store, kind):
 
 # --- the CPU stages --------------------------------------------------------------------------
 
+def stage00_percentiles(store):
+    """The stoplight's time per training iteration, as a distribution, on every device run."""
+    lines = ["| binary, device | iterations | p50 | p90 | p99 | min | first |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    machines = []
+    for kind in ("cpu", "gpu"):
+        results = store.get(kind)
+        runs = results[kind].get("runs", {}) if results and kind in results else {}
+        for name, r in sorted(runs.items()):
+            if r.get("stage") != "00":
+                continue
+            us = [f"{r.get(f'iteration_{q}_us', 0):,.3f} us" for q in ("p50", "p90", "p99", "min", "max")]
+            lines.append(f"| `{name}`, {r.get('device', '')} | {r.get('iterations')} | " + " | ".join(us) + " |")
+            machines.append(machine_line(results, f"`{name}`:"))
+    if not machines:
+        return missing("CPU", "the stoplight's runs")
+    return lines + [""] + list(dict.fromkeys(machines))
+
+
 def forward_rows(rows):
     """(stage, row) for each forward stage's whole forward pass at batch 128."""
     return [(k[:7], v) for k, v in sorted(rows.items()) if re.fullmatch(r"stage\d\d\.forward", k)]
@@ -354,6 +373,7 @@ def stage05_kernels(store):
 
 TABLES = {
     "scoreboard": scoreboard,
+    "stage00-percentiles": stage00_percentiles,
     "stage01-layers": lambda s: layer_table(s, "stage01"),
     "stage02-layers": lambda s: layer_table(s, "stage02", "stage01"),
     "stage02-loop-order": stage02_loop_order,

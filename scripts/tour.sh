@@ -13,7 +13,7 @@ build=${1:-build}
 out="$build/tour"
 mkdir -p "$out"
 rm -f "$out"/*.json
-have_gpu() { command -v nvidia-smi >/dev/null && nvidia-smi -L >/dev/null 2>&1; }
+source scripts/stage_lines.sh
 banner() { printf '\n=== %s ===\n' "$*"; }
 
 run_line() {  # stage-folder, one tour.args line
@@ -29,18 +29,21 @@ run_line() {  # stage-folder, one tour.args line
   if [ $status = 77 ]; then echo "($name skipped itself)"; elif [ $status != 0 ]; then exit $status; fi
 }
 
-for stage in stages/[0-9][0-9]_*/; do
-  dir=$(basename "$stage")
-  if [ -f "$stage/tour.args" ]; then
-    while IFS= read -r line; do
-      [[ -z $line || $line == \#* ]] || run_line "$dir" "$line"
-    done < "$stage/tour.args"
-  else
-    for exe in $(find "$build/stages/$dir" -maxdepth 1 -type f -perm -u+x -name 'stage*' ! -name '*_bench' 2>/dev/null | sort); do
-      run_line "$dir" "$(basename "$exe")"
-    done
-  fi
-done
+# Each stage's tour.args lines; a stage without one runs each of its binaries, no arguments.
+tour_lines() {
+  local stage
+  for stage in stages/[0-9][0-9]_*/; do
+    if [ -f "$stage/tour.args" ]; then
+      stage_lines tour.args | grep "^$(basename "$stage")"$'\t' || true
+    else
+      find "$build/stages/$(basename "$stage")" -maxdepth 1 -type f -perm -u+x -name 'stage*' \
+        ! -name '*_bench' -printf "$(basename "$stage")\t%f\n" 2>/dev/null | sort
+    fi
+  done
+}
+while IFS=$'\t' read -r dir line; do
+  run_line "$dir" "$line" < /dev/null
+done < <(tour_lines)
 
 # The pictures need one forward stage's logits and, for the curves, one training run's log.
 if [ -f "$out/logits.idx" ]; then

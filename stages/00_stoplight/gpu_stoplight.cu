@@ -117,9 +117,9 @@ std::string cuda_device_name() {
   return prop.name;
 }
 
-GpuStoplight::GpuStoplight(const Weights& initial) {
+GpuStoplight::GpuStoplight(const Weights& initial, const Targets& walk) {
   CUDA_CHECK(cudaMemcpyToSymbol(c_lights, kLights, sizeof kLights));
-  CUDA_CHECK(cudaMemcpyToSymbol(c_walk, kWalk, sizeof kWalk));
+  CUDA_CHECK(cudaMemcpyToSymbol(c_walk, walk.data(), sizeof(float) * kPatterns));
   CUDA_CHECK(cudaMalloc(&device_, sizeof(Buffers)));
   try {
     CUDA_CHECK(cudaMemset(device_, 0, sizeof(Buffers)));

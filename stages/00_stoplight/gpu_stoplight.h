@@ -24,8 +24,8 @@ std::string cuda_device_name();
 /// Every CUDA call is checked: a failure throws std::runtime_error naming the call.
 class GpuStoplight {
  public:
-  /// Copies the patterns and the initial weights to the GPU.
-  explicit GpuStoplight(const Weights& initial);
+  /// Copies the patterns, the task's targets and the initial weights to the GPU.
+  GpuStoplight(const Weights& initial, const Targets& walk);
   ~GpuStoplight();
   GpuStoplight(const GpuStoplight&) = delete;
   GpuStoplight& operator=(const GpuStoplight&) = delete;

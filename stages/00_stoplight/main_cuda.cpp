@@ -6,16 +6,18 @@
 #include "00_stoplight/stoplight_main.h"
 
 int main(int argc, char** argv) {
-  return stage00::stoplight_main(argc, argv, "stage00_cuda", "CUDA",
-                                 [](const stage00::Weights& initial, bool verbose) {
-                                   if (const auto why = stage00::cuda_unavailable_reason()) {
-                                     throw std::runtime_error("no CUDA device to run on: " + *why);
-                                   }
-                                   stage00::GpuStoplight gpu(initial);
-                                   stage00::Outcome out;
-                                   out.device = stage00::cuda_device_name();
-                                   out.log = stage00::train([&] { return gpu.step(); }, verbose);
-                                   out.predictions = gpu.predict();
-                                   return out;
-                                 });
+  return stage00::stoplight_main(
+      argc, argv, "stage00_cuda", "CUDA",
+      [](const stage00::RunSettings& s) {
+        if (const auto why = stage00::cuda_unavailable_reason()) {
+          throw std::runtime_error("no CUDA device to run on: " + *why);
+        }
+        stage00::GpuStoplight gpu(s.initial, s.walk);
+        stage00::Outcome out;
+        out.device = stage00::cuda_device_name();
+        out.log = stage00::train([&] { return gpu.step(); }, s.verbose);
+        out.predictions = gpu.predict();
+        return out;
+      },
+      /*offers_original=*/false);
 }

@@ -1,6 +1,8 @@
 #include "00_stoplight/stoplight_main.h"
 
 #include <cstdio>
+#include <stdexcept>
+#include <vector>
 
 #include "common/cli.h"
 #include "common/results.h"
@@ -8,8 +10,19 @@
 namespace stage00 {
 
 int stoplight_main(int argc, char** argv, const std::string& program, const std::string& where,
-                   const RunFn& run) {
+                   const RunFn& run, bool offers_original) {
   return mnist::run_main([&] {
+    std::vector<mnist::ExtraFlag> extra = {
+        {"task", "NAME",
+         "original: walk when light 0 or 1 is on, as the original stoplight programs; xor: "
+         "walk when exactly one is on",
+         "original"}};
+    if (offers_original) {
+      extra.push_back({"original", "",
+                       "run as the original stoplight.py: numpy's initial weights for --seed "
+                       "(np.random.seed), one pattern at a time, alpha 0.2, summed error",
+                       ""});
+    }
     const mnist::CliSpec spec{
         program,
         "Stage 00 (stoplight, " + where +
@@ -18,19 +31,36 @@ int stoplight_main(int argc, char** argv, const std::string& program, const std:
         {mnist::Flag::seed, mnist::Flag::verbose, mnist::Flag::json},
         {{mnist::Flag::seed, "seed for the initial weights, uniform in [-1, 1) (default 1)"},
          {mnist::Flag::verbose, "print the error of every iteration"}},
-        {}};
+        extra};
     const auto options = mnist::parse_cli(argc, argv, spec);
     if (!options) return 0;
 
+    RunSettings settings;
+    const std::string task = options->extra.at("task");
+    try {
+      settings.walk = task_targets(task);
+    } catch (const std::invalid_argument& e) {
+      throw mnist::UsageError(std::string("--task: ") + e.what());
+    }
+    settings.per_pattern = offers_original && options->extra_switch("original");
+    settings.verbose = options->verbose;
+    if (settings.per_pattern && options->seed > 0xffffffffu) {
+      throw mnist::UsageError("--seed: numpy seeds are 0 to 4294967295 (--original)");
+    }
+    settings.initial = settings.per_pattern
+                           ? init_weights_numpy(static_cast<uint32_t>(options->seed))
+                           : init_weights(options->seed);
+
     std::printf(
-        "stage 00 - stoplight (%s): seed %llu, lr %.1f, stop below error %.3f or after %d "
-        "iterations\n",
-        where.c_str(), static_cast<unsigned long long>(options->seed), kLearningRate, kTargetError,
-        kMaxIterations);
+        "stage 00 - stoplight (%s): task %s, seed %llu%s, lr %.1f, stop below error %.3f or "
+        "after %d iterations\n",
+        where.c_str(), task.c_str(), static_cast<unsigned long long>(options->seed),
+        settings.per_pattern ? " (numpy), one pattern at a time" : "",
+        settings.per_pattern ? kOriginalAlpha : kLearningRate, kTargetError, kMaxIterations);
     std::fflush(stdout);
-    const Outcome out = run(init_weights(options->seed), options->verbose);
+    const Outcome out = run(settings);
     std::printf("  device      %s\n%s", out.device.c_str(),
-                report(out.log, out.predictions).c_str());
+                report(out.log, out.predictions, settings.walk).c_str());
 
     if (options->json) {
       const mnist::Percentiles p = mnist::summarize(out.log.seconds);
@@ -39,6 +69,7 @@ int stoplight_main(int argc, char** argv, const std::string& program, const std:
           .add("name", "stoplight")
           .add("device", out.device)
           .add("seed", static_cast<double>(options->seed))
+          .add("task", task)
           .add("iterations", out.log.iterations())
           .add("final_error", out.log.errors.empty() ? 0.0 : out.log.errors.back());
       for (int n = 0; n < kPatterns; ++n) {

@@ -18,12 +18,21 @@ struct Outcome {
   std::array<float, kPatterns> predictions{};  ///< under the final weights
 };
 
-/// Trains from `initial` on one device (printing every error when verbose).
-using RunFn = std::function<Outcome(const Weights& initial, bool verbose)>;
+/// What to train: the command line, resolved.
+struct RunSettings {
+  Weights initial{};         ///< from --seed (or numpy's generator with --original)
+  Targets walk{};            ///< --task: kWalkOriginal or kWalkXor
+  bool per_pattern = false;  ///< --original: stoplight.py's update, one pattern at a time
+  bool verbose = false;      ///< --verbose: print every iteration's error
+};
 
-/// Parses --seed, --verbose, --json and --help, draws the initial weights from the seed,
-/// calls run, and prints the report (and writes the JSON). Returns the exit status.
+/// Trains on one device as the settings say.
+using RunFn = std::function<Outcome(const RunSettings& settings)>;
+
+/// Parses --seed, --task, --verbose, --json, --help (and --original when
+/// `offers_original`), draws the initial weights, calls run, and prints the report (and
+/// writes the JSON). Returns the exit status.
 int stoplight_main(int argc, char** argv, const std::string& program, const std::string& where,
-                   const RunFn& run);
+                   const RunFn& run, bool offers_original);
 
 }  // namespace stage00

@@ -27,7 +27,8 @@ std::string format_us(const mnist::Percentiles& p) {
   return buf;
 }
 
-std::string report(const TrainLog& log, const std::array<float, kPatterns>& predictions) {
+std::string report(const TrainLog& log, const std::array<float, kPatterns>& predictions,
+                   const Targets& walk) {
   std::string out;
   char line[160];
   std::snprintf(line, sizeof line, "  iterations  %d (%s, final error %.6f)\n", log.iterations(),
@@ -37,7 +38,7 @@ std::string report(const TrainLog& log, const std::array<float, kPatterns>& pred
   for (int n = 0; n < kPatterns; ++n) {
     std::snprintf(line, sizeof line, "  lights %.0f%.0f%.0f  prediction %8.5f -> %-4s (want %s)\n",
                   kLights[n][0], kLights[n][1], kLights[n][2], predictions[n],
-                  predictions[n] > 0.5f ? "walk" : "stop", kWalk[n] > 0.5f ? "walk" : "stop");
+                  predictions[n] > 0.5f ? "walk" : "stop", walk[n] > 0.5f ? "walk" : "stop");
     out += line;
   }
   out += "  per iteration  " + format_us(mnist::summarize(log.seconds)) + "\n";

@@ -37,7 +37,8 @@ TrainLog train(const StepFn& step, bool verbose);
 
 /// The lines both binaries print at the end: iterations, final error, predictions (and the
 /// decision each one means), then the per-iteration time percentiles.
-std::string report(const TrainLog& log, const std::array<float, kPatterns>& predictions);
+std::string report(const TrainLog& log, const std::array<float, kPatterns>& predictions,
+                   const Targets& walk);
 
 /// "p50 0.081 us  p90 ..." : like mnist::format_ms, in microseconds, because one CPU
 /// iteration takes well under the 1 us that format_ms's three decimals of a millisecond show.

@@ -33,6 +33,10 @@ ForwardCache forward_pass(const mnist::Params& params, const Tensor& images, con
   return c;
 }
 
+Tensor forward(const mnist::Params& params, const Tensor& images) {
+  return forward_pass(params, images, Tensor()).logits;
+}
+
 void forward_pass(const mnist::Params& params, const Tensor& images, const Tensor& mask,
                   ForwardCache& c) {
   if (images.rank() != 4 || images.dim(1) != 1 || images.dim(2) != kImageSize ||

@@ -32,6 +32,10 @@ struct ForwardCache {
 ForwardCache forward_pass(const mnist::Params& params, const mnist::Tensor& images,
                           const mnist::Tensor& mask);
 
+/// The training forward pass in evaluation mode (no dropout): the logits [N,10] that
+/// forward_pass computes with an empty mask. The shared agreement tests hold it to stage 01.
+mnist::Tensor forward(const mnist::Params& params, const mnist::Tensor& images);
+
 /// forward_pass into `cache`, reusing its large tensors when their shapes already fit: a
 /// training loop that keeps one cache allocates them once, not at every step.
 void forward_pass(const mnist::Params& params, const mnist::Tensor& images,

@@ -69,7 +69,8 @@ TrainOutcome train(mnist::Params& params, const mnist::Dataset& train_set,
       const int begin = (step - 1) * config.batch;
       const int count = std::min(config.batch, n - begin);
       const mnist::Batch batch = mnist::gather_batch(train_set, order, begin, count);
-      const mnist::Tensor mask = make_dropout_mask(count, dropout_rng);
+      const mnist::Tensor mask =
+          config.dropout ? make_dropout_mask(count, dropout_rng) : mnist::Tensor();
       report.data_seconds += watch.seconds();
 
       watch.restart();
@@ -94,7 +95,8 @@ TrainOutcome train(mnist::Params& params, const mnist::Dataset& train_set,
       loss_sum += double{loss} * count;
       seen += count;
       if (callbacks.on_step) {
-        callbacks.on_step({epoch, step, steps, loss_sum / seen, seen / epoch_watch.seconds()});
+        callbacks.on_step(
+            {epoch, step, steps, loss_sum / seen, loss, seen / epoch_watch.seconds()});
       }
     }
     report.seconds = epoch_watch.seconds();

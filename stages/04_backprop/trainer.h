@@ -18,6 +18,9 @@ struct TrainConfig {
   int batch = 128;    ///< images per step; the last step of an epoch takes what is left
   float lr = 1e-3f;   ///< Adam's learning rate
   uint64_t seed = 1;  ///< drives the shuffle of every epoch and every dropout mask
+  /// false: no dropout. Only for following another implementation step by step (the
+  /// PyTorch comparison test), whose dropout masks come from another generator.
+  bool dropout = true;
 };
 
 /// The seed of epoch `epoch`'s shuffle (for mnist::shuffled_indices), derived from the
@@ -33,6 +36,7 @@ struct StepProgress {
   int step = 0;                  ///< 1-based, within the epoch
   int steps = 0;                 ///< steps in an epoch
   double running_loss = 0;       ///< mean loss of the epoch's images so far
+  float loss = 0;                ///< this step's mean loss over its batch
   double images_per_second = 0;  ///< over the epoch so far
 };
 

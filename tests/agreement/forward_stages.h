@@ -17,7 +17,8 @@
 #define MNIST_FORWARD_STAGES(STAGE) \
   STAGE(01)                         \
   STAGE(02)                         \
-  STAGE(03)
+  STAGE(03)                         \
+  STAGE(04)
 // clang-format on
 
 // The entry point every forward stage offers (declared, not included: one line per stage).

@@ -27,9 +27,9 @@ TEST(Gpu, WeightsAndErrorsAgreeWithTheCpuStepByStep) {
   REQUIRE_CUDA();
   for (uint64_t seed : {1, 4, 5}) {  // seeds that learn (see stoplight_test.cpp)
     Weights cpu = init_weights(seed);
-    GpuStoplight gpu(cpu);
+    GpuStoplight gpu(cpu, kWalkXor);
     for (int it = 1; it <= kMaxIterations; ++it) {
-      const float cpu_error = train_step(cpu);
+      const float cpu_error = train_step(cpu, kWalkXor);
       const float gpu_error = gpu.step();
       ASSERT_NEAR(gpu_error, cpu_error, kTolerance * std::max(1.0f, cpu_error))
           << "seed " << seed << " iteration " << it;
@@ -50,8 +50,8 @@ TEST(Gpu, SameIterationCountAndPredictionsAsTheCpu) {
   REQUIRE_CUDA();
   for (uint64_t seed : {6, 7, 8}) {
     Weights cpu = init_weights(seed);
-    GpuStoplight gpu(cpu);
-    const TrainLog cpu_log = train([&] { return train_step(cpu); }, false);
+    GpuStoplight gpu(cpu, kWalkXor);
+    const TrainLog cpu_log = train([&] { return train_step(cpu, kWalkXor); }, false);
     const TrainLog gpu_log = train([&] { return gpu.step(); }, false);
     EXPECT_EQ(gpu_log.iterations(), cpu_log.iterations()) << "seed " << seed;
     const auto want = predict(cpu), got = gpu.predict();

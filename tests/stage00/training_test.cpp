@@ -33,7 +33,7 @@ TEST(Report, SaysWhatEachPredictionMeans) {
   TrainLog log;
   log.errors = {0.3f, 0.0005f};
   log.seconds = {2e-6, 1e-6};
-  const std::string text = report(log, {0.98f, 0.97f, 0.02f, 0.6f});
+  const std::string text = report(log, {0.98f, 0.97f, 0.02f, 0.6f}, kWalkXor);
   EXPECT_NE(text.find("iterations  2 (error below 0.001, final error 0.000500)"), std::string::npos)
       << text;
   EXPECT_NE(text.find("lights 101  prediction  0.98000 -> walk (want walk)"), std::string::npos)
