@@ -38,7 +38,7 @@ int stoplight_main(int argc, char** argv, const std::string& program, const std:
       r.add("stage", "00")
           .add("name", "stoplight")
           .add("device", out.device)
-          .add("seed", static_cast<double>(options->seed))
+          .add("seed", options->seed)
           .add("iterations", out.log.iterations())
           .add("final_error", out.log.errors.empty() ? 0.0 : out.log.errors.back());
       for (int n = 0; n < kPatterns; ++n) {
