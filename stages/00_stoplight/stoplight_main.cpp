@@ -4,6 +4,7 @@
 
 #include "common/cli.h"
 #include "common/results.h"
+#include "common/run_files.h"
 
 namespace stage00 {
 
@@ -21,6 +22,7 @@ int stoplight_main(int argc, char** argv, const std::string& program, const std:
         {}};
     const auto options = mnist::parse_cli(argc, argv, spec);
     if (!options) return 0;
+    if (options->json) mnist::check_outputs_writable({{"--json", *options->json, 4096}});
 
     std::printf(
         "stage 00 - stoplight (%s): seed %llu, lr %.1f, stop below error %.3f or after %d "
