@@ -31,7 +31,7 @@ fi
 
 if s=$(bin stage04); [ -n "$s" ]; then
   banner "stage 04: training on the CPU (5 epochs, batch 128)"
-  "$s" --weights "$weights" --json "$out/04.json"
+  "$s" --out "$weights" --force --json "$out/04.json"
 elif [ -f weights/mnist_cnn.safetensors ]; then
   echo "(stage 04 not built: using the shipped weights/mnist_cnn.safetensors)"
   cp weights/mnist_cnn.safetensors "$weights"
@@ -56,7 +56,7 @@ done
 if s=$(bin stage05); [ -n "$s" ]; then
   if have_gpu; then
     banner "stage 05: training on the GPU"
-    "$s" --json "$out/05.json"
+    "$s" --out "$out/05.safetensors" --force --json "$out/05.json"
   else
     echo; echo "(stage 05 skipped: no GPU here; it runs on a machine with an NVIDIA GPU)"
   fi

@@ -66,11 +66,11 @@ if has train; then
   for r in 3 1 2; do
     section "train rung $r"
     w=$B/rung$r.safetensors; [ $r = 3 ] && w=$W
-    timeout 300 $S05 --rung $r --data data/mnist --weights "$w" --json $OUT/rung$r.json
+    timeout 300 $S05 --rung $r --data data/mnist --out "$w" --force --json $OUT/rung$r.json
     note "train rung $r" "exit $?"
   done
   section "rung 3 again (start-up run to run)"
-  for i in 1 2; do $S05 --data data/mnist --weights $B/again.safetensors | grep -E "speed|total|accuracy  "; done
+  for i in 1 2; do $S05 --data data/mnist --out $B/again.safetensors --force | grep -E "speed|total|accuracy  "; done
   section "rung 3's weights on the CPU stages and in PyTorch"
   $B/stages/03_blocked_simd/stage03 --data data/mnist --weights $W | grep -E "accuracy|speed"
   $B/stages/02_im2col/stage02 --data data/mnist --weights $W | grep -E "accuracy|speed"
@@ -81,9 +81,9 @@ fi
 if has seeds; then
   section "rung 3: test accuracy after 5 epochs for seeds 1..10, and over 10 epochs (seed 1)"
   for seed in 1 2 3 4 5 6 7 8 9 10; do
-    echo "seed $seed: $($S05 --seed $seed --data data/mnist --weights $B/seed.safetensors | grep -E '^  accuracy')"
+    echo "seed $seed: $($S05 --seed $seed --data data/mnist --out $B/seed.safetensors --force | grep -E '^  accuracy')"
   done
-  $S05 --epochs 10 --data data/mnist --weights $B/ten.safetensors | grep -E "epoch|speed"
+  $S05 --epochs 10 --data data/mnist --out $B/ten.safetensors --force | grep -E "epoch|speed"
 fi
 
 if has sanitize; then
@@ -92,7 +92,7 @@ if has sanitize; then
       [ $tool = initcheck ] && [ $r != 3 ] && continue
       section "compute-sanitizer $tool, rung $r"
       timeout 300 compute-sanitizer --tool $tool --error-exitcode 9 $S05 --rung $r --epochs 1 \
-        --limit 300 --data data/mnist --weights $B/sanitize.safetensors 2>&1 | tail -4
+        --limit 300 --data data/mnist --out $B/sanitize.safetensors --force 2>&1 | tail -4
       note "$tool rung $r" "exit ${PIPESTATUS[0]}"
     done
   done
@@ -109,7 +109,7 @@ if has ncu; then
   section "Nsight Compute: rung 3's kernels, one step after warm-up"
   timeout 400 ncu --clock-control none --set basic --section Occupancy --section MemoryWorkloadAnalysis \
     --launch-skip 60 --launch-count 9 $S05 --epochs 1 --limit 6400 --data data/mnist \
-    --weights $B/ncu.safetensors > $OUT/ncu.txt 2>&1
+    --out $B/ncu.safetensors --force > $OUT/ncu.txt 2>&1
   note ncu "exit $?"
   grep -E "^  [a-z_].*\(|Duration|Achieved Occupancy|Theoretical Occupancy|Memory Throughput|DRAM Throughput|Compute \(SM\) Throughput|Registers Per|Block Size|Grid Size" $OUT/ncu.txt | head -120
 fi
