@@ -4,11 +4,14 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <string>
 #include <thread>
@@ -23,6 +26,20 @@ using namespace mnist;
 using namespace mnist::hardening;
 using mnist::testkit::TempDir;
 namespace fs = std::filesystem;
+
+// The writer draws its temporary names from getrandom(). This definition replaces the C
+// library's in this test program, so that a test can make the next name predictable and
+// plant something there first; otherwise it asks the kernel as usual.
+namespace {
+std::atomic<bool> predictable_names{false};
+}  // namespace
+extern "C" ssize_t getrandom(void* buffer, size_t length, unsigned int flags) {
+  if (predictable_names.load()) {
+    std::memset(buffer, 0, length);  // every name is then .0000000000000000.tmp
+    return static_cast<ssize_t>(length);
+  }
+  return syscall(SYS_getrandom, buffer, length, flags);
+}
 
 namespace {
 /// Names in dir other than `keep`.
@@ -45,6 +62,30 @@ TEST(AtomicWriter, NeverWritesThroughALinkAtTheOldTemporaryName) {
   write_atomically(target, "result");
   EXPECT_EQ(file_bytes(dir / "victim"), "precious");
   EXPECT_EQ(file_bytes(target), "result");
+}
+
+// Whatever is planted where the temporary file goes, a link or a file, is neither written
+// through nor truncated: the temporary is created exclusively, without following links.
+TEST(AtomicWriter, NeverWritesThroughSomethingPlantedAtTheTemporaryName) {
+  TempDir dir;
+  put_file(dir / "victim", "precious");
+  const fs::path planted_link = dir / ".0000000000000000.tmp";
+  fs::create_symlink(dir / "victim", planted_link);
+  predictable_names = true;
+  expect_refusal([&] { write_atomically(dir / "out.json", "result"); }, "out.json", "File exists");
+  predictable_names = false;
+  EXPECT_EQ(file_bytes(dir / "victim"), "precious");
+  EXPECT_TRUE(fs::is_symlink(planted_link));
+  EXPECT_FALSE(fs::exists(dir / "out.json"));
+
+  fs::remove(planted_link);
+  put_file(planted_link, "someone else's");
+  predictable_names = true;
+  expect_refusal([&] { write_atomically(dir / "out.json", "result"); }, "out.json", "File exists");
+  predictable_names = false;
+  EXPECT_EQ(file_bytes(planted_link), "someone else's");
+  write_atomically(dir / "out.json", "result");  // with a name of its own, it works
+  EXPECT_EQ(file_bytes(dir / "out.json"), "result");
 }
 
 TEST(AtomicWriter, TemporaryNamesFitAnyNameThatFits) {
