@@ -14,7 +14,20 @@
 namespace mnist {
 
 /// The flags shared by the project's binaries; each binary accepts the subset it needs.
-enum class Flag { data, weights, out, force, epochs, batch, seed, threads, limit, lr, json, verbose };
+enum class Flag {
+  data,
+  weights,
+  out,
+  force,
+  epochs,
+  batch,
+  seed,
+  threads,
+  limit,
+  lr,
+  json,
+  verbose
+};
 
 /// A flag one binary adds for itself, such as stage 05's `--rung`.
 struct ExtraFlag {

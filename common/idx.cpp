@@ -178,8 +178,8 @@ void write_idx(const fs::path& path, const IdxArray& array) {
   if (path.extension() == ".gz") {
     write_atomically(path, gzip_bytes(path, bytes));
   } else {
-    write_atomically(path, std::string_view(reinterpret_cast<const char*>(bytes.data()),
-                                            bytes.size()));
+    write_atomically(path,
+                     std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
   }
 }
 

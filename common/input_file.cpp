@@ -78,8 +78,9 @@ size_t InputFile::read_gzip(uint8_t* out, size_t n) {
   while (got < n && !stream_ended_) {
     if (begin_ == end_) fill(1);
     if (begin_ == end_) {
-      fail("truncated gzip stream: the file ends before the compressed data and its "
-           "trailer (CRC-32 and size) are complete");
+      fail(
+          "truncated gzip stream: the file ends before the compressed data and its "
+          "trailer (CRC-32 and size) are complete");
     }
     z_.next_in = buffer_.data() + begin_;
     z_.avail_in = static_cast<uInt>(end_ - begin_);
@@ -92,7 +93,8 @@ size_t InputFile::read_gzip(uint8_t* out, size_t n) {
     if (r == Z_DATA_ERROR || r == Z_NEED_DICT || r == Z_STREAM_ERROR) {
       const std::string why = z_.msg ? z_.msg : "damaged data";
       if (why == "incorrect data check") fail("read error: incorrect data check (CRC-32 mismatch)");
-      if (why == "incorrect length check") fail("read error: incorrect length check (size mismatch)");
+      if (why == "incorrect length check")
+        fail("read error: incorrect length check (size mismatch)");
       fail("read error: " + why);
     }
     if (r == Z_STREAM_END) {  // this member's trailer matched; what follows?

@@ -20,8 +20,8 @@ const char* file_type_name(mode_t mode);
 
 /// Checks that path names a regular file that can be opened for reading; otherwise throws
 /// std::runtime_error naming it and the reason: `<kind> not found` when nothing is there,
-/// "is a directory, not a regular file" (or a device, a FIFO...), or the system's reason (a loop of symbolic links,
-/// permission denied). `kind` is what the caller expects, e.g. "weights file".
+/// "is a directory, not a regular file" (or a device, a FIFO...), or the system's reason (a loop of
+/// symbolic links, permission denied). `kind` is what the caller expects, e.g. "weights file".
 void require_readable_file(const std::filesystem::path& path, const std::string& kind);
 
 }  // namespace mnist

@@ -14,9 +14,9 @@ struct Options;
 
 /// A file named on the command line, with the flag that named it (for messages).
 struct FileFlag {
-  std::string flag;             ///< e.g. "--json", "--data" for a file found in the data directory
-  std::filesystem::path path;   ///< as given
-  size_t expected_bytes = 0;    ///< for an output: about how much will be written
+  std::string flag;            ///< e.g. "--json", "--data" for a file found in the data directory
+  std::filesystem::path path;  ///< as given
+  size_t expected_bytes = 0;   ///< for an output: about how much will be written
 };
 
 /// Whether two paths name the same file: the same device and inode when both exist (so a

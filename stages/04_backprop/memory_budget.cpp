@@ -16,14 +16,14 @@ namespace {
 using namespace mnist::net;
 
 // Floats one image of a batch occupies during a step, layer by layer (train_step.h):
-constexpr uint64_t kInput = kImageSize * kImageSize;                          // 784
-constexpr uint64_t kConv1Area = kConv1Size * kConv1Size;                      // 676
-constexpr uint64_t kConv2Area = kConv2Size * kConv2Size;                      // 121
-constexpr uint64_t kConv1Out = kConv1Channels * kConv1Area;                   // 21,632
-constexpr uint64_t kConv1Columns = kKernel * kKernel * kConv1Area;            // 6,084
-constexpr uint64_t kPool1Out = kConv1Channels * kPool1Size * kPool1Size;      // 5,408
+constexpr uint64_t kInput = kImageSize * kImageSize;                                 // 784
+constexpr uint64_t kConv1Area = kConv1Size * kConv1Size;                             // 676
+constexpr uint64_t kConv2Area = kConv2Size * kConv2Size;                             // 121
+constexpr uint64_t kConv1Out = kConv1Channels * kConv1Area;                          // 21,632
+constexpr uint64_t kConv1Columns = kKernel * kKernel * kConv1Area;                   // 6,084
+constexpr uint64_t kPool1Out = kConv1Channels * kPool1Size * kPool1Size;             // 5,408
 constexpr uint64_t kConv2Columns = kConv1Channels * kKernel * kKernel * kConv2Area;  // 34,848
-constexpr uint64_t kConv2Out = kConv2Channels * kConv2Area;                   // 7,744
+constexpr uint64_t kConv2Out = kConv2Channels * kConv2Area;                          // 7,744
 // The forward cache, plus the batch and its dropout mask [N,1600] and the features.
 constexpr uint64_t kForward =
     kInput + kConv1Columns + kConv1Out + kPool1Out + kConv2Columns + kConv2Out + 3 * kFlat;

@@ -19,9 +19,8 @@ using mnist::fuzz::require;
 namespace {
 const CliSpec kSpec{"fuzz",
                     "every shared flag",
-                    {Flag::data, Flag::weights, Flag::out, Flag::force, Flag::epochs,
-                     Flag::batch, Flag::seed, Flag::threads, Flag::limit, Flag::lr, Flag::json,
-                     Flag::verbose},
+                    {Flag::data, Flag::weights, Flag::out, Flag::force, Flag::epochs, Flag::batch,
+                     Flag::seed, Flag::threads, Flag::limit, Flag::lr, Flag::json, Flag::verbose},
                     {},
                     {{"rung", "N", "an extra flag", "3"}, {"fast", "", "an extra switch", ""}}};
 }  // namespace

@@ -41,7 +41,8 @@ inline std::string as_normal_user(const std::function<std::string()>& check) {
   close(pipe_fds[1]);
   std::string result;
   char buf[256];
-  for (ssize_t n; (n = read(pipe_fds[0], buf, sizeof buf)) > 0;) result.append(buf, static_cast<size_t>(n));
+  for (ssize_t n; (n = read(pipe_fds[0], buf, sizeof buf)) > 0;)
+    result.append(buf, static_cast<size_t>(n));
   close(pipe_fds[0]);
   int status = 0;
   waitpid(child, &status, 0);

@@ -165,9 +165,9 @@ TEST(AtomicWriter, AReadOnlyDirectoryIsRefusedWithTheSystemsReason) {
   fs::permissions(dir.path(), fs::perms::all);  // let nobody reach what is inside
   const fs::path locked = dir / "locked";
   fs::create_directory(locked);
-  fs::permissions(locked, fs::perms::owner_read | fs::perms::owner_exec |
-                              fs::perms::group_read | fs::perms::group_exec |
-                              fs::perms::others_read | fs::perms::others_exec);
+  fs::permissions(locked, fs::perms::owner_read | fs::perms::owner_exec | fs::perms::group_read |
+                              fs::perms::group_exec | fs::perms::others_read |
+                              fs::perms::others_exec);
   const std::string problem = as_normal_user([&]() -> std::string {
     for (int check = 0; check < 2; ++check) {
       try {

@@ -11,13 +11,13 @@ using namespace mnist;
 namespace {
 
 // Every shared flag, so each can be tried here.
-const CliSpec kAllFlags{"prog",
-                        "every shared flag",
-                        {Flag::data, Flag::weights, Flag::out, Flag::force, Flag::epochs,
-                         Flag::batch, Flag::seed, Flag::threads, Flag::limit, Flag::lr, Flag::json,
-                         Flag::verbose},
-                        {},
-                        {{"rung", "N", "an extra flag", "3"}}};
+const CliSpec kAllFlags{
+    "prog",
+    "every shared flag",
+    {Flag::data, Flag::weights, Flag::out, Flag::force, Flag::epochs, Flag::batch, Flag::seed,
+     Flag::threads, Flag::limit, Flag::lr, Flag::json, Flag::verbose},
+    {},
+    {{"rung", "N", "an extra flag", "3"}}};
 
 std::optional<Options> parse(std::vector<std::string> args) {
   args.insert(args.begin(), "prog");

@@ -63,8 +63,8 @@ int main(int argc, char** argv) {
   data_dir(root / "label_out_of_range", images(3), labels(3, 10));
   // gzip files without their 8-byte trailer (CRC-32 and size), and with bytes after it.
   const std::string gz_images = gzip(images(3)), gz_labels = gzip(labels(3));
-  for (const auto& [name, cut, tail] : {std::tuple{"gz_no_trailer", 8, ""},
-                                        std::tuple{"gz_trailing", 0, "trailing garbage"}}) {
+  for (const auto& [name, cut, tail] :
+       {std::tuple{"gz_no_trailer", 8, ""}, std::tuple{"gz_trailing", 0, "trailing garbage"}}) {
     fs::create_directories(root / name);
     for (const char* split : {"train", "t10k"}) {
       put_file(root / name / (std::string(split) + "-images-idx3-ubyte.gz"),

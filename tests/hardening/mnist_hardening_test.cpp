@@ -135,7 +135,8 @@ TEST(MnistHardening, PermissionDeniedIsReportedAsSuch) {
         found += std::string(file) + ": accepted; ";
       } catch (const std::runtime_error& e) {
         const std::string msg = e.what();
-        if (msg.find(file) == std::string::npos || msg.find("Permission denied") == std::string::npos)
+        if (msg.find(file) == std::string::npos ||
+            msg.find("Permission denied") == std::string::npos)
           found += "message lacks the file or the reason: " + msg + "; ";
       }
     }

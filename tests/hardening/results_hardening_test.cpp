@@ -40,7 +40,6 @@ TEST(ResultsHardening, NonFiniteLogitsAreAnErrorNamingTheImage) {
     evaluate(overflowing, Params{}, set, 3);  // batches of 3 and 2: the NaN is image 4
     ADD_FAILURE() << "an accuracy was computed from a NaN logit";
   } catch (const NonFiniteLogits& e) {
-    EXPECT_NE(std::string(e.what()).find("image 4: logit 7 is nan"), std::string::npos)
-        << e.what();
+    EXPECT_NE(std::string(e.what()).find("image 4: logit 7 is nan"), std::string::npos) << e.what();
   }
 }

@@ -45,8 +45,8 @@ TEST(RunFiles, OneFileByManyNames) {
 TEST(RunFiles, AnOutputThatIsAnInputIsRefusedNamingBothFlags) {
   TempDir dir;
   put_file(dir / "w.safetensors", "weights");
-  const std::string msg = conflict({{"--weights", dir / "w.safetensors"}},
-                                   {{"--logits", dir / "." / "w.safetensors"}});
+  const std::string msg =
+      conflict({{"--weights", dir / "w.safetensors"}}, {{"--logits", dir / "." / "w.safetensors"}});
   EXPECT_NE(msg.find("--logits"), std::string::npos) << msg;
   EXPECT_NE(msg.find("--weights"), std::string::npos) << msg;
   EXPECT_NE(msg.find("an output must not overwrite an input"), std::string::npos) << msg;
