@@ -13,6 +13,9 @@
 
 namespace mnist {
 
+/// Where a training binary saves its weights when --out is not given.
+inline constexpr const char* kDefaultOut = "trained.safetensors";
+
 /// The flags shared by the project's binaries; each binary accepts the subset it needs.
 enum class Flag {
   data,

@@ -65,7 +65,7 @@ void check_may_replace(const FileFlag& output, bool force) {
   }
 }
 
-fs::path check_training_files(const Options& o, const fs::path& default_out) {
+fs::path check_training_files(const Options& o) {
   std::vector<FileFlag> inputs;
   for (const char* name : {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
                            "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"}) {
@@ -74,7 +74,7 @@ fs::path check_training_files(const Options& o, const fs::path& default_out) {
   if (o.weights) inputs.push_back({"--weights", *o.weights});
   const size_t weights_bytes =  // the tensors, and room for the header
       static_cast<size_t>(count_scalars(zero_params())) * sizeof(float) + 4096;
-  std::vector<FileFlag> outputs = {{"--out", o.out.value_or(default_out), weights_bytes}};
+  std::vector<FileFlag> outputs = {{"--out", o.out.value_or(kDefaultOut), weights_bytes}};
   if (o.json) outputs.push_back({"--json", *o.json, 4096});
   check_no_output_is_an_input(inputs, outputs);
   check_may_replace(outputs[0], o.force);

@@ -21,7 +21,7 @@ struct FileFlag {
 
 /// Whether two paths name the same file: the same device and inode when both exist (so a
 /// hard link or a symbolic link to the file counts), else the same absolute path with
-/// every `.`, `..` and symbolic link of its existing part resolved.
+/// every dot, dot-dot and symbolic link of its existing part resolved.
 bool same_file(const std::filesystem::path& a, const std::filesystem::path& b);
 
 /// Refuses, with UsageError (exit status 2) naming both flags and the file, an output that is
@@ -40,9 +40,8 @@ void check_may_replace(const FileFlag& output, bool force);
 
 /// All of the above for a training binary (stages 04 and 05), before it loads anything:
 /// its inputs are the four MNIST files in --data and the starting --weights, if given; its
-/// outputs --out (default `default_out`; refused if it exists, unless --force) and --json.
+/// outputs --out (default kDefaultOut; refused if it exists, unless --force) and --json.
 /// Returns the path --out resolves to.
-std::filesystem::path check_training_files(const Options& options,
-                                           const std::filesystem::path& default_out);
+std::filesystem::path check_training_files(const Options& options);
 
 }  // namespace mnist

@@ -20,8 +20,6 @@
 
 namespace {
 
-constexpr const char* kDefaultOut = "trained.safetensors";
-
 /// Peak resident memory of this process so far, in MiB (Linux reports KiB).
 double peak_memory_mib() {
   rusage usage{};
@@ -67,9 +65,6 @@ int main(int argc, char** argv) {
          Flag::seed, Flag::threads, Flag::limit, Flag::json, Flag::verbose},
         {{Flag::weights,
           "start from these weights (safetensors, only read); default: random init from --seed"},
-         {Flag::out, std::string("where to save the trained weights (default: ") + kDefaultOut +
-                         " in the current directory)"},
-         {Flag::force, "let --out replace an existing file (without it, stage04 refuses)"},
          {Flag::limit,
           "train on the first N training images and test on the first N test "
           "images (at most 10000)"},
@@ -80,7 +75,7 @@ int main(int argc, char** argv) {
     const mnist::Options& o = *options;
     // Say so now, not after minutes of training, when a result could not be saved or would
     // destroy a file this run reads.
-    const std::filesystem::path weights_path = mnist::check_training_files(o, kDefaultOut);
+    const std::filesystem::path weights_path = mnist::check_training_files(o);
 
     stage04::keep_freed_memory();
     std::printf("stage 04 - backprop: training on the CPU, backward pass on stage 03's GEMM\n");

@@ -15,7 +15,6 @@
 
 namespace {
 
-constexpr const char* kDefaultOut = "trained.safetensors";
 constexpr int kSkipped =
     77;  // the usual exit status of "skipped" (automake, CTest's SKIP_RETURN_CODE)
 
@@ -40,9 +39,6 @@ int main(int argc, char** argv) {
          Flag::seed, Flag::limit, Flag::json, Flag::verbose},
         {{Flag::weights,
           "start from these weights (safetensors, only read); default: random init from --seed"},
-         {Flag::out, std::string("where to save the trained weights (default: ") + kDefaultOut +
-                         " in the current directory)"},
-         {Flag::force, "let --out replace an existing file (without it, stage05 refuses)"},
          {Flag::limit,
           "train on the first N training images and test on the first N test "
           "images (at most 10000)"},
@@ -62,7 +58,7 @@ int main(int argc, char** argv) {
     const auto rung = static_cast<stage05::Rung>(rung_number);
     // Say so now, not after training, when a result could not be saved or would destroy
     // a file this run reads.
-    const std::filesystem::path weights_path = mnist::check_training_files(o, kDefaultOut);
+    const std::filesystem::path weights_path = mnist::check_training_files(o);
 
     std::string why;
     if (!stage05::gpu_available(&why)) {
