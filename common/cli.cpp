@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cstdio>
 #include <iostream>
+#include <type_traits>
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -28,6 +29,9 @@ constexpr FlagInfo kFlags[] = {
     {Flag::data, "data", "DIR",
      "directory holding the MNIST files (default: " MNIST_DEFAULT_DATA_DIR ")"},
     {Flag::weights, "weights", "FILE", "safetensors weights to load"},
+    {Flag::out, "out", "FILE",
+     "where to save the trained weights (default: trained.safetensors, here)"},
+    {Flag::force, "force", nullptr, "let --out replace an existing file (refused without it)"},
     {Flag::epochs, "epochs", "N", "training epochs (default 5)"},
     {Flag::batch, "batch", "N", "images per batch (default 128)"},
     {Flag::seed, "seed", "N", "seed for initialisation, shuffling and dropout (default 1)"},
@@ -43,6 +47,18 @@ const FlagInfo& info(Flag f) {
                        [f](const FlagInfo& i) { return i.flag == f; });
 }
 
+/// A range limit as a person would write it: 1e-09 and 10, not 0.000000 and 10.000000.
+template <typename T>
+std::string bound_text(T value) {
+  if constexpr (std::is_floating_point_v<T>) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%g", static_cast<double>(value));
+    return text;
+  } else {
+    return std::to_string(value);
+  }
+}
+
 template <typename T>
 T parse_number(const std::string& flag, const std::string& text, T lo, T hi) {
   T value{};
@@ -55,8 +71,8 @@ T parse_number(const std::string& flag, const std::string& text, T lo, T hi) {
     throw UsageError("--" + flag + ": '" + text + "' is not a number");
   }
   if (!(value >= lo && value <= hi)) {  // written so that NaN fails it too
-    throw UsageError("--" + flag + ": " + text + " is out of range (" + std::to_string(lo) +
-                     " to " + std::to_string(hi) + ")");
+    throw UsageError("--" + flag + ": " + text + " is out of range (" + bound_text(lo) + " to " +
+                     bound_text(hi) + ")");
   }
   return value;
 }
@@ -121,7 +137,7 @@ std::optional<Options> parse_cli(int argc, char** argv, const CliSpec& spec) {
     if (shared) {
       if (!shared->value_name) {
         if (inline_value) throw UsageError("--" + name + " takes no value");
-        o.verbose = true;
+        (shared->flag == Flag::force ? o.force : o.verbose) = true;
         continue;
       }
       const std::string v = take_value(shared->value_name);
@@ -134,6 +150,9 @@ std::optional<Options> parse_cli(int argc, char** argv, const CliSpec& spec) {
           break;
         case Flag::json:
           o.json = v;
+          break;
+        case Flag::out:
+          o.out = v;
           break;
         case Flag::epochs:
           o.epochs = parse_number<int>(name, v, 1, 1000);
@@ -153,11 +172,12 @@ std::optional<Options> parse_cli(int argc, char** argv, const CliSpec& spec) {
         case Flag::lr:
           o.lr = parse_number<float>(name, v, 1e-9f, 10.0f);
           break;
+        case Flag::force:
         case Flag::verbose:
           break;
       }
       if ((shared->flag == Flag::data || shared->flag == Flag::weights ||
-           shared->flag == Flag::json) &&
+           shared->flag == Flag::out || shared->flag == Flag::json) &&
           v.empty()) {
         throw UsageError("--" + name + " needs a non-empty value");
       }

@@ -13,8 +13,24 @@
 
 namespace mnist {
 
+/// Where a training binary saves its weights when --out is not given.
+inline constexpr const char* kDefaultOut = "trained.safetensors";
+
 /// The flags shared by the project's binaries; each binary accepts the subset it needs.
-enum class Flag { data, weights, epochs, batch, seed, threads, limit, lr, json, verbose };
+enum class Flag {
+  data,
+  weights,
+  out,
+  force,
+  epochs,
+  batch,
+  seed,
+  threads,
+  limit,
+  lr,
+  json,
+  verbose
+};
 
 /// A flag one binary adds for itself, such as stage 05's `--rung`.
 struct ExtraFlag {
@@ -36,7 +52,9 @@ struct CliSpec {
 /// Parsed flag values, with the project-wide defaults.
 struct Options {
   std::filesystem::path data_dir;                ///< --data DIR (default: the repo's data/mnist)
-  std::optional<std::filesystem::path> weights;  ///< --weights FILE
+  std::optional<std::filesystem::path> weights;  ///< --weights FILE: always read, never written
+  std::optional<std::filesystem::path> out;      ///< --out FILE: where a training run saves
+  bool force = false;                            ///< --force: --out may replace an existing file
   std::optional<std::filesystem::path> json;     ///< --json FILE: machine-readable results
   int epochs = 5;                                ///< --epochs N (>= 1)
   int batch = 128;                               ///< --batch N (>= 1)

@@ -1,6 +1,8 @@
 #include "common/evaluate.h"
 
 #include <algorithm>
+#include <cmath>
+#include <string>
 
 #include "common/network.h"
 
@@ -30,6 +32,13 @@ EvalResult evaluate(const ForwardFn& forward, const Params& params, const Datase
     Tensor logits = forward(params, b.images);
     const double t = watch.seconds();
     expect_shape(logits, {count, net::kClasses}, "forward pass output");
+    for (int64_t i = 0; i < logits.size(); ++i) {
+      if (!std::isfinite(logits[i])) {
+        throw NonFiniteLogits("image " + std::to_string(begin + i / net::kClasses) + ": logit " +
+                              std::to_string(i % net::kClasses) + " is " +
+                              std::to_string(logits[i]) + ", not a finite number");
+      }
+    }
     times.push_back(t);
     if (all_logits) {
       std::copy_n(logits.data(), logits.size(),

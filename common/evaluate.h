@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <stdexcept>
 #include <vector>
 
 #include "common/mnist.h"
@@ -33,8 +34,18 @@ struct EvalResult {
   double images_per_second() const { return seconds > 0 ? images / seconds : 0; }
 };
 
+/// Thrown by evaluate() when a logit is infinite or NaN: there is no prediction to count.
+class NonFiniteLogits : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 /// Classifies set in batches of `batch` (the last may be smaller) and times each call.
 /// If `logits` is given it receives every image's logits, [N,10].
+///
+/// Throws NonFiniteLogits, naming the first image and its logit, when any logit is
+/// infinite or NaN: finite weights can still overflow float32 on the way (values near
+/// 3e38 do), and an accuracy counted from such logits would be a number that means nothing.
 EvalResult evaluate(const ForwardFn& forward, const Params& params, const Dataset& set, int batch,
                     Tensor* logits = nullptr);
 

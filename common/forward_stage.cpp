@@ -1,11 +1,14 @@
 #include "common/forward_stage.h"
 
 #include <cstdio>
+#include <stdexcept>
+#include <vector>
 
 #include "common/cli.h"
 #include "common/idx.h"
 #include "common/network.h"
 #include "common/results.h"
+#include "common/run_files.h"
 #include "common/safetensors.h"
 
 namespace mnist {
@@ -25,6 +28,21 @@ int forward_stage_main(int argc, char** argv, const StageInfo& stage, const Forw
     if (!options) return 0;
     const Options& o = *options;
 
+    // Every file this run reads and writes, checked before any work.
+    const std::string logits_path = o.extra.at("logits");
+    std::vector<FileFlag> inputs = {
+        {"--data", find_mnist_file(o.data_dir, "t10k-images-idx3-ubyte")},
+        {"--data", find_mnist_file(o.data_dir, "t10k-labels-idx1-ubyte")}};
+    if (o.weights) inputs.push_back({"--weights", *o.weights});
+    std::vector<FileFlag> outputs;
+    const size_t test_images = static_cast<size_t>(o.limit > 0 ? o.limit : 10000);
+    if (!logits_path.empty()) {
+      outputs.push_back({"--logits", logits_path, test_images * net::kClasses * sizeof(float)});
+    }
+    if (o.json) outputs.push_back({"--json", *o.json, 4096});
+    check_no_output_is_an_input(inputs, outputs);
+    check_outputs_writable(outputs);
+
     std::printf("stage %s - %s: %s\n", stage.id.c_str(), stage.name.c_str(), stage.summary.c_str());
     if (!extra_lines.empty()) std::printf("%s\n", extra_lines.c_str());
     const Dataset test = load_mnist(o.data_dir, Split::test, o.limit);
@@ -43,10 +61,16 @@ int forward_stage_main(int argc, char** argv, const StageInfo& stage, const Forw
                 stage.threaded ? "(s)" : " (this stage is single-threaded by design)");
     std::fflush(stdout);
 
-    const std::string logits_path = o.extra.at("logits");
     Tensor logits;
-    const EvalResult r =
-        evaluate(forward, params, test, o.batch, logits_path.empty() ? nullptr : &logits);
+    EvalResult r;
+    try {
+      r = evaluate(forward, params, test, o.batch, logits_path.empty() ? nullptr : &logits);
+    } catch (const NonFiniteLogits& e) {
+      const std::string source =
+          o.weights ? "the weights in " + o.weights->string() : "the random weights";
+      throw std::runtime_error(source + " overflow float32: " + e.what() +
+                               "; no accuracy is reported");
+    }
     const double gflops = r.images * net::kForwardFlops / r.seconds / 1e9;
     std::printf("  accuracy  %.2f%% (%d/%d)\n", 100.0 * r.accuracy(), r.correct, r.images);
     std::printf("  speed     %.0f images/s, %.2f GFLOP/s, %.3f s in forward passes\n",

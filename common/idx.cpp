@@ -2,13 +2,16 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <bit>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <stdexcept>
 #include <string>
 
 #include "common/atomic_file.h"
+#include "common/input_file.h"
 
 namespace mnist {
 
@@ -24,29 +27,38 @@ constexpr size_t kChunk = size_t{1} << 20;
   throw std::runtime_error(path.string() + ": " + what);
 }
 
-struct GzCloser {
-  void operator()(gzFile f) const { gzclose(f); }
-};
-using GzFile = std::unique_ptr<gzFile_s, GzCloser>;
-
-/// Reads up to n bytes; returns how many arrived (fewer only at end of file).
-size_t read_some(gzFile f, const fs::path& path, uint8_t* out, size_t n) {
+/// Reads up to n bytes; returns how many arrived (fewer only at the end of the data).
+size_t read_some(InputFile& f, uint8_t* out, size_t n) {
   size_t got = 0;
   while (got < n) {
-    const unsigned ask = static_cast<unsigned>(std::min(n - got, kChunk));
-    const int r = gzread(f, out + got, ask);
-    if (r < 0) {
-      int errnum = 0;
-      // zlib starts its message with the path it was opened with; fail() names it already.
-      std::string message = gzerror(f, &errnum);
-      const std::string prefix = path.string() + ": ";
-      if (message.starts_with(prefix)) message.erase(0, prefix.size());
-      fail(path, "read error: " + message);
-    }
+    const size_t r = f.read(out + got, std::min(n - got, kChunk));
     if (r == 0) break;
-    got += static_cast<size_t>(r);
+    got += r;
   }
   return got;
+}
+
+std::string hex_byte(uint8_t b) {
+  char text[8];
+  std::snprintf(text, sizeof text, "0x%02X", b);
+  return text;
+}
+
+/// gzip-compresses bytes in memory (windowBits 15 + 16: a gzip wrapper, not zlib's).
+std::string gzip_bytes(const fs::path& path, const std::vector<uint8_t>& bytes) {
+  z_stream z{};
+  if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+    throw std::bad_alloc();
+  std::string out(deflateBound(&z, static_cast<uLong>(bytes.size())), '\0');
+  z.next_in = const_cast<Bytef*>(bytes.data());
+  z.avail_in = static_cast<uInt>(bytes.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  const int r = deflate(&z, Z_FINISH);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  if (r != Z_STREAM_END) fail(path, "gzip compression failed");
+  return out;
 }
 
 uint32_t big_endian_u32(const uint8_t* p) {
@@ -68,15 +80,11 @@ int64_t IdxArray::count() const {
   return n;
 }
 
-IdxArray read_idx(const std::filesystem::path& path) {
-  std::error_code ec;
-  if (!fs::exists(path, ec)) fail(path, "file not found");
-  if (!fs::is_regular_file(path, ec)) fail(path, "not a regular file");
-  GzFile f(gzopen(path.c_str(), "rb"));
-  if (!f) fail(path, "cannot open for reading");
+IdxArray read_idx(const std::filesystem::path& path, int max_rows) {
+  InputFile f(path);
 
   uint8_t magic[4];
-  const size_t got = read_some(f.get(), path, magic, 4);
+  const size_t got = read_some(f, magic, 4);
   if (got == 0) fail(path, "empty file");
   if (got < 4) fail(path, "truncated header (file ends inside the 4-byte magic)");
   if (magic[0] != 0 || magic[1] != 0) fail(path, "wrong magic: not an IDX file");
@@ -86,14 +94,14 @@ IdxArray read_idx(const std::filesystem::path& path) {
   } else if (magic[2] == static_cast<uint8_t>(IdxType::f32)) {
     array.type = IdxType::f32;
   } else {
-    fail(path, "unsupported IDX element type 0x" + std::to_string(magic[2]) +
+    fail(path, "unsupported IDX element type " + hex_byte(magic[2]) +
                    " (this reader takes unsigned byte 0x08 and float32 0x0D)");
   }
   const int rank = magic[3];
   if (rank < 1 || rank > kMaxRank) fail(path, "unsupported rank " + std::to_string(rank));
 
   std::vector<uint8_t> header(4 * static_cast<size_t>(rank));
-  if (read_some(f.get(), path, header.data(), header.size()) < header.size()) {
+  if (read_some(f, header.data(), header.size()) < header.size()) {
     fail(path, "truncated header (file ends inside the dimensions)");
   }
   int64_t count = 1;
@@ -105,6 +113,14 @@ IdxArray read_idx(const std::filesystem::path& path) {
     if (count > kMaxElements) fail(path, "header claims an implausible number of elements");
   }
 
+  // With max_rows, read only the first rows of the outermost dimension.
+  array.rows_in_file = array.dims[0];
+  const bool partial = max_rows > 0 && max_rows < array.dims[0];
+  if (partial) {
+    count = count / array.dims[0] * max_rows;
+    array.dims[0] = max_rows;
+  }
+
   // Grow the buffer only as bytes really arrive: a lying header cannot make us allocate.
   const size_t element_bytes = array.type == IdxType::u8 ? 1 : 4;
   const size_t want = static_cast<size_t>(count) * element_bytes;
@@ -113,7 +129,7 @@ IdxArray read_idx(const std::filesystem::path& path) {
     const size_t old = payload.size();
     const size_t step = std::min(want - old, kChunk);
     payload.resize(old + step);
-    const size_t n = read_some(f.get(), path, payload.data() + old, step);
+    const size_t n = read_some(f, payload.data() + old, step);
     if (n < step) {
       fail(path, "truncated data: header claims " + std::to_string(count) + " elements (" +
                      std::to_string(want) + " bytes) but the file holds " +
@@ -122,7 +138,7 @@ IdxArray read_idx(const std::filesystem::path& path) {
   }
 
   uint8_t extra = 0;
-  if (read_some(f.get(), path, &extra, 1) != 0) {
+  if (!partial && read_some(f, &extra, 1) != 0) {
     fail(path, "trailing data: the file holds more than the " + std::to_string(count) +
                    " elements its header claims");
   }
@@ -159,21 +175,12 @@ void write_idx(const std::filesystem::path& path, const IdxArray& array) {
       put_big_endian_u32(p + 4 * i, std::bit_cast<uint32_t>(array.f32[i]));
   }
 
-  const bool gz = path.extension() == ".gz";
-  write_atomically(path, [&](const fs::path& tmp) {
-    // "wbT" writes plain bytes through the same gz interface; "wb" writes gzip.
-    GzFile f(gzopen(tmp.c_str(), gz ? "wb" : "wbT"));
-    if (!f) fail(path, "cannot open for writing");
-    size_t done = 0;
-    while (done < bytes.size()) {
-      const unsigned ask = static_cast<unsigned>(std::min(bytes.size() - done, kChunk));
-      if (gzwrite(f.get(), bytes.data() + done, ask) != static_cast<int>(ask)) {
-        fail(path, "write error");
-      }
-      done += ask;
-    }
-    if (gzclose(f.release()) != Z_OK) fail(path, "write error on close");
-  });
+  if (path.extension() == ".gz") {
+    write_atomically(path, gzip_bytes(path, bytes));
+  } else {
+    write_atomically(path,
+                     std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  }
 }
 
 }  // namespace mnist

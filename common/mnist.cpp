@@ -1,10 +1,15 @@
 #include "common/mnist.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <numeric>
 #include <stdexcept>
 
+#include "common/cli.h"
 #include "common/idx.h"
+#include "common/io_error.h"
 #include "common/network.h"
 #include "common/rng.h"
 
@@ -19,22 +24,34 @@ namespace {
 constexpr int kPixels = net::kImageSize * net::kImageSize;
 }  // namespace
 
+namespace {
+/// Whether something is at path; throws with the system's reason when that cannot be told
+/// (a loop of symbolic links, a directory without permission), which is not "not found".
+bool present(const std::filesystem::path& path, const std::string& what) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) return true;
+  if (errno == ENOENT) return false;
+  throw_io_error(path, what, errno);
+}
+}  // namespace
+
 std::filesystem::path find_mnist_file(const std::filesystem::path& dir, const std::string& name) {
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) {
+  if (!present(dir, "cannot open the MNIST data directory")) {
     throw std::runtime_error(dir.string() + ": MNIST data directory not found (run `make data`)");
   }
+  if (!fs::is_directory(dir)) throw std::runtime_error(dir.string() + ": not a directory (--data)");
   const fs::path raw = dir / name;
-  if (fs::exists(raw, ec)) return raw;
+  if (present(raw, "cannot open")) return raw;
   const fs::path gz = dir / (name + ".gz");
-  if (fs::exists(gz, ec)) return gz;
+  if (present(gz, "cannot open")) return gz;
   throw std::runtime_error(raw.string() + ": not found (nor " + gz.filename().string() +
                            "); run `make data`");
 }
 
 Dataset load_mnist_files(const std::filesystem::path& images_path,
                          const std::filesystem::path& labels_path, int limit) {
-  IdxArray images = read_idx(images_path);
+  if (limit < 0) throw std::invalid_argument("limit must not be negative");
+  IdxArray images = read_idx(images_path, limit);
   if (images.type != IdxType::u8 || images.dims.size() != 3) {
     fail(images_path, "not an MNIST image file (want unsigned bytes of rank 3, N x 28 x 28)");
   }
@@ -42,20 +59,19 @@ Dataset load_mnist_files(const std::filesystem::path& images_path,
     fail(images_path, "images are " + std::to_string(images.dims[1]) + "x" +
                           std::to_string(images.dims[2]) + ", MNIST images are 28x28");
   }
-  IdxArray labels = read_idx(labels_path);
+  IdxArray labels = read_idx(labels_path, limit);
   if (labels.type != IdxType::u8 || labels.dims.size() != 1) {
     fail(labels_path, "not an MNIST label file (want unsigned bytes of rank 1)");
   }
-  const int n = images.dims[0];
+  const int n = images.rows_in_file;
   if (n == 0) fail(images_path, "holds no images");
-  if (labels.dims[0] != n) {
-    fail(labels_path, "holds " + std::to_string(labels.dims[0]) + " labels but " +
+  if (labels.rows_in_file != n) {
+    fail(labels_path, "holds " + std::to_string(labels.rows_in_file) + " labels but " +
                           images_path.string() + " holds " + std::to_string(n) + " images");
   }
-  if (limit < 0) throw std::invalid_argument("limit must not be negative");
-  if (limit > n) {
-    fail(images_path, "limit " + std::to_string(limit) + " is above the " + std::to_string(n) +
-                          " images in the file");
+  if (limit > n) {  // a usage mistake (exit status 2), found once the header is read
+    throw UsageError("--limit " + std::to_string(limit) + " is above the " + std::to_string(n) +
+                     " images in " + images_path.string());
   }
   const int keep = limit > 0 ? limit : n;
 
@@ -77,8 +93,8 @@ Dataset load_mnist_files(const std::filesystem::path& images_path,
 
 Dataset load_mnist(const std::filesystem::path& dir, Split split, int limit) {
   const std::string prefix = split == Split::train ? "train" : "t10k";
-  return load_mnist_files(find_mnist_file(dir, prefix + "-images-idx3-ubyte"),
-                          find_mnist_file(dir, prefix + "-labels-idx1-ubyte"), limit);
+  const fs::path images = find_mnist_file(dir, prefix + "-images-idx3-ubyte");  // images first
+  return load_mnist_files(images, find_mnist_file(dir, prefix + "-labels-idx1-ubyte"), limit);
 }
 
 std::vector<int> shuffled_indices(int n, uint64_t seed) {

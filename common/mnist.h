@@ -31,8 +31,8 @@ std::filesystem::path find_mnist_file(const std::filesystem::path& dir, const st
 ///
 /// Checks everything a wrong file could get wrong and names the file: element type, rank,
 /// 28x28 images, labels in 0..9, at least one image, and that images and labels agree in
-/// count. `limit` > 0 keeps only the first `limit` examples; a limit above the set's size
-/// is an error.
+/// count. `limit` > 0 reads and keeps only the first `limit` examples (nothing after them is
+/// read); a limit above the set's size throws UsageError (a usage mistake: exit status 2).
 Dataset load_mnist(const std::filesystem::path& dir, Split split, int limit = 0);
 
 /// Builds a Dataset from an image and a label file (what load_mnist does for one split).

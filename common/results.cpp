@@ -2,8 +2,6 @@
 
 #include <cmath>
 #include <cstdio>
-#include <fstream>
-#include <stdexcept>
 
 #include "common/atomic_file.h"
 
@@ -40,12 +38,7 @@ std::string Results::json() const {
 
 void Results::write(const std::filesystem::path& path) const {
   const std::string text = json();
-  write_atomically(path, [&](const std::filesystem::path& tmp) {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << text;
-    out.close();
-    if (!out) throw std::runtime_error(path.string() + ": write error");
-  });
+  write_atomically(path, text);
 }
 
 }  // namespace mnist

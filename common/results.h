@@ -2,6 +2,7 @@
 /// \brief A flat record of a run's results, written as JSON for scripts (the tour, the scoreboard).
 #pragma once
 
+#include <concepts>
 #include <filesystem>
 #include <string>
 #include <utility>
@@ -14,6 +15,12 @@ class Results {
  public:
   /// Appends a number (NaN and infinity become JSON null); returns *this for chaining.
   Results& add(const std::string& key, double value);
+  /// Appends an integer, written exactly (a double would round a seed like 12345678901234567).
+  template <std::integral T>
+  Results& add(const std::string& key, T value) {
+    fields_.emplace_back(key, std::to_string(value));
+    return *this;
+  }
   /// Appends a string; returns *this for chaining.
   Results& add(const std::string& key, const std::string& value);
   /// The record as one JSON object.

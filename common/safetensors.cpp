@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/atomic_file.h"
+#include "common/io_error.h"
 
 namespace mnist {
 
@@ -186,26 +187,21 @@ void save_safetensors(const std::filesystem::path& path, std::span<const NamedTe
   // Pad with spaces so the data starts 8-byte aligned, as the reference writer does.
   header.append((8 - header.size() % 8) % 8, ' ');
 
-  write_atomically(path, [&](const fs::path& tmp) {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) fail(path, "cannot open for writing");
-    const uint64_t n = header.size();
-    out.write(reinterpret_cast<const char*>(&n), sizeof n);
-    out.write(header.data(), static_cast<std::streamsize>(header.size()));
-    for (const auto& named : tensors) {
-      out.write(reinterpret_cast<const char*>(named.tensor->data()),
-                static_cast<std::streamsize>(named.tensor->size() * sizeof(float)));
-    }
-    out.close();
-    if (!out) fail(path, "write error");
-  });
+  const uint64_t n = header.size();
+  std::string bytes(reinterpret_cast<const char*>(&n), sizeof n);
+  bytes += header;
+  for (const auto& named : tensors) {
+    bytes.append(reinterpret_cast<const char*>(named.tensor->data()),
+                 static_cast<size_t>(named.tensor->size()) * sizeof(float));
+  }
+  write_atomically(path, bytes);
 }
 
 std::map<std::string, Tensor> load_safetensors(const std::filesystem::path& path) {
-  std::error_code ec;
-  if (!fs::is_regular_file(path, ec)) fail(path, "weights file not found");
+  require_readable_file(path, "weights file");
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(path, "cannot open for reading");
+  std::error_code ec;
   const uint64_t file_size = fs::file_size(path, ec);
   if (ec) fail(path, "cannot read size: " + ec.message());
 

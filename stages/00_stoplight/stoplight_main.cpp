@@ -6,6 +6,7 @@
 
 #include "common/cli.h"
 #include "common/results.h"
+#include "common/run_files.h"
 
 namespace stage00 {
 
@@ -34,6 +35,7 @@ int stoplight_main(int argc, char** argv, const std::string& program, const std:
         extra};
     const auto options = mnist::parse_cli(argc, argv, spec);
     if (!options) return 0;
+    if (options->json) mnist::check_outputs_writable({{"--json", *options->json, 4096}});
 
     RunSettings settings;
     const std::string task = options->extra.at("task");
@@ -68,7 +70,7 @@ int stoplight_main(int argc, char** argv, const std::string& program, const std:
       r.add("stage", "00")
           .add("name", "stoplight")
           .add("device", out.device)
-          .add("seed", static_cast<double>(options->seed))
+          .add("seed", options->seed)
           .add("task", task)
           .add("iterations", out.log.iterations())
           .add("final_error", out.log.errors.empty() ? 0.0 : out.log.errors.back());

@@ -9,16 +9,16 @@
 #include <string>
 
 #include "04_backprop/heap.h"
+#include "04_backprop/memory_budget.h"
 #include "04_backprop/trainer.h"
 #include "common/cli.h"
 #include "common/network.h"
 #include "common/results.h"
+#include "common/run_files.h"
 #include "common/safetensors.h"
 #include "common/timer.h"
 
 namespace {
-
-constexpr const char* kDefaultWeights = "trained.safetensors";
 
 /// Peak resident memory of this process so far, in MiB (Linux reports KiB).
 double peak_memory_mib() {
@@ -60,11 +60,11 @@ int main(int argc, char** argv) {
     const mnist::CliSpec spec{
         "stage04",
         "Stage 04 (backprop): trains the network on the CPU with backprop and Adam, evaluates\n"
-        "it on the test set after every epoch, and saves the weights (safetensors).",
-        {Flag::data, Flag::weights, Flag::epochs, Flag::batch, Flag::lr, Flag::seed, Flag::threads,
-         Flag::limit, Flag::json, Flag::verbose},
-        {{Flag::weights, std::string("where to save the trained weights (default: ") +
-                             kDefaultWeights + " in the current directory)"},
+        "it on the test set after every epoch, and saves the weights (safetensors) to --out.",
+        {Flag::data, Flag::weights, Flag::out, Flag::force, Flag::epochs, Flag::batch, Flag::lr,
+         Flag::seed, Flag::threads, Flag::limit, Flag::json, Flag::verbose},
+        {{Flag::weights,
+          "start from these weights (safetensors, only read); default: random init from --seed"},
          {Flag::limit,
           "train on the first N training images and test on the first N test "
           "images (at most 10000)"},
@@ -73,13 +73,9 @@ int main(int argc, char** argv) {
     auto options = mnist::parse_cli(argc, argv, spec);
     if (!options) return 0;
     const mnist::Options& o = *options;
-    const std::filesystem::path weights_path = o.weights.value_or(kDefaultWeights);
-    // Say so now, not after minutes of training, when the weights could not be saved.
-    const std::filesystem::path weights_dir = weights_path.parent_path();
-    if (!weights_dir.empty() && !std::filesystem::is_directory(weights_dir)) {
-      throw std::runtime_error(weights_path.string() + ": directory " + weights_dir.string() +
-                               " does not exist (--weights)");
-    }
+    // Say so now, not after minutes of training, when a result could not be saved or would
+    // destroy a file this run reads.
+    const std::filesystem::path weights_path = mnist::check_training_files(o);
 
     stage04::keep_freed_memory();
     std::printf("stage 04 - backprop: training on the CPU, backward pass on stage 03's GEMM\n");
@@ -88,10 +84,18 @@ int main(int argc, char** argv) {
         mnist::load_mnist(o.data_dir, mnist::Split::test, std::min(o.limit, 10000));
     std::printf("  data      %d training and %d test images from %s\n", train_set.size(),
                 test_set.size(), o.data_dir.c_str());
-    mnist::Params params = mnist::init_params(o.seed);
-    std::printf("  model     %lld parameters, glorot-uniform initialisation from seed %llu\n",
-                static_cast<long long>(mnist::count_scalars(params)),
-                static_cast<unsigned long long>(o.seed));
+    stage04::check_training_memory(o.batch, train_set.size(), test_set.size());
+    mnist::Params params;
+    if (o.weights) {
+      params = mnist::load_params(*o.weights);
+      std::printf("  model     %lld parameters, starting from %s\n",
+                  static_cast<long long>(mnist::count_scalars(params)), o.weights->c_str());
+    } else {
+      params = mnist::init_params(o.seed);
+      std::printf("  model     %lld parameters, glorot-uniform initialisation from seed %llu\n",
+                  static_cast<long long>(mnist::count_scalars(params)),
+                  static_cast<unsigned long long>(o.seed));
+    }
     std::printf("  training  %d epoch(s), batch %d, Adam lr %g, dropout %.1f, %d thread(s)\n",
                 o.epochs, o.batch, static_cast<double>(o.lr),
                 static_cast<double>(mnist::net::kDropout), mnist::thread_count());
@@ -135,7 +139,7 @@ int main(int argc, char** argv) {
           .add("epochs", o.epochs)
           .add("batch", o.batch)
           .add("lr", o.lr)
-          .add("seed", static_cast<double>(o.seed))
+          .add("seed", o.seed)
           .add("threads", mnist::thread_count())
           .add("train_images", train_set.size())
           .add("test_images", test_set.size())

@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
-# Stage 05 on a GPU machine, in one batch: build, test, train every rung, check the weights
-# on the CPU stages, compute-sanitizer, benchmarks, Nsight Compute, PyTorch side by side.
+# Stage 05 on a machine with an NVIDIA GPU, in one batch: build, test, train the rungs,
+# check the weights on the CPU stages, compute-sanitizer, benchmarks, Nsight Compute,
+# PyTorch side by side, and the machine's results file.
 #
-#   OUT=some/dir [TRAIN_RUNGS="4 3"] [SEEDS_RUNG=4 SEEDS="1 2 3 4 5"] [SANITIZE_RUNGS="4"] \
-#     bash stages/05_cuda/gpu_check.sh [step ...]
+#   OUT=some/dir [TRAIN_RUNGS="3 4 1 2"] [SEEDS_RUNG=4 SEEDS="1 2 3 4 5"] [SANITIZE_RUNGS="4"] \
+#     [DATA=dir] [DEPS=prefix] [RESULTS_NAME=gpu-h200] bash stages/05_cuda/gpu_check.sh [step ...]
 #   steps: build tests train seeds sanitize bench torch ncu   (default: all but seeds, ncu)
 #
-# Everything goes to $OUT (default build-gpu/check): check.log (all output), results.json
-# (the runs' JSON merged), bench.json, ncu.txt, trained.safetensors (the first trained
-# rung's weights).
-# On the project's lent GPU machine MNIST and the C++ test libraries are carried in
-# .device-data/ (mnist/*.gz, s00-deps/usr); elsewhere `make data` and the system's are used.
+# DATA is the MNIST folder (default $DATA; raw or .gz files). DEPS, optional, is a
+# prefix (like /usr) holding GoogleTest, Google Benchmark and zlib where the system has
+# none. It builds in place, in build-gpu/. Everything goes to $OUT (default
+# build-gpu/check): check.log (all output), results.json (the runs' JSON merged),
+# bench.json, ncu.txt, trained.safetensors (the first trained rung's weights), and
+# results-gpu.json, the machine-stamped results file (scripts/results_store.py) that
+# results/ keeps for the reference GPU.
 set -uo pipefail
 OUT=${OUT:-build-gpu/check}
+DATA=${DATA:-$DATA}
 mkdir -p "$OUT"
 B=build-gpu
 steps=" ${*:-build tests train sanitize bench torch} "
@@ -28,31 +32,19 @@ section machine
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm,clocks.sm --format=csv
 nvcc --version | tail -1; cmake --version | head -1; g++ --version | head -1; nproc
 
-if [ -d .device-data/mnist ]; then
-  mkdir -p data/mnist && cp -n .device-data/mnist/*.gz data/mnist/ 2>/dev/null
-fi
-
 if has build; then
   section build
-  # A copy of only what stage 05 needs, so that other stages' work in progress cannot
-  # break this build (and nothing in the working tree is touched).
-  SRC=/tmp/stage05-src
-  rm -rf "$SRC" && mkdir -p "$SRC/stages" "$SRC/tests/hardening"
-  cp -r CMakeLists.txt common "$SRC/"
-  cp -r stages/0[1-5]_* "$SRC/stages/"
-  cp -r tests/CMakeLists.txt tests/support tests/stage05 "$SRC/tests/"
-  cp tests/hardening/standard_cli_tests.cmake tests/hardening/run_cli_case.cmake "$SRC/tests/hardening/"
   deps=()
-  D=$PWD/.device-data/s00-deps/usr L=$PWD/.device-data/s00-deps/usr/lib/x86_64-linux-gnu
-  if [ -d "$L/cmake/GTest" ]; then
+  if [ -n "${DEPS:-}" ]; then
+    L=$DEPS/lib/x86_64-linux-gnu
     deps+=(-DGTest_DIR=$L/cmake/GTest -Dbenchmark_DIR=$L/cmake/benchmark)
-    [ -f /usr/include/zlib.h ] || deps+=(-DZLIB_INCLUDE_DIR=$D/include -DZLIB_LIBRARY=$L/libz.a)
+    [ -f /usr/include/zlib.h ] || deps+=(-DZLIB_INCLUDE_DIR=$DEPS/include -DZLIB_LIBRARY=$L/libz.a)
   fi
-  cmake -S "$SRC" -B $B -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 \
-    -DMNIST_DATA_DIR=$PWD/data/mnist "${deps[@]}" > $B.configure.log 2>&1 || { tail -30 $B.configure.log; note build FAILED; }
+  cmake -S . -B $B -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 \
+    -DMNIST_DATA_DIR="$(realpath "$DATA")" "${deps[@]}" > $B.configure.log 2>&1 || { tail -30 $B.configure.log; note build FAILED; }
   grep -E "CUDA compiler found" $B.configure.log
   time cmake --build $B -j "$(nproc)" --target stage05 stage05_tests stage05_training_tests \
-    stage05_bench stage01 stage02 stage03 > $B.build.log 2>&1 \
+    stage05_bench stage05_training_steps_tests agreement_gpu_tests stage00 stage00_cuda stage01 stage02 stage03 > $B.build.log 2>&1 \
     && note build ok || { grep -E "error|Error" -A5 $B.build.log | head -60; note build FAILED; }
   grep -iE "warning" $B.build.log | grep "05_cuda" | head
 fi
@@ -69,25 +61,25 @@ if has train; then
   for r in ${TRAIN_RUNGS:-3 4 1 2}; do
     section "train rung $r"
     w=$B/rung$r.safetensors; [ -z "$first" ] && w=$W && first=$r
-    timeout 300 $S05 --rung $r --data data/mnist --weights "$w" --json $OUT/rung$r.json
+    timeout 300 $S05 --rung $r --data $DATA --out "$w" --force --json $OUT/rung$r.json
     note "train rung $r" "exit $?"
   done
   section "rung $first again (start-up run to run)"
-  for i in 1 2; do $S05 --rung $first --data data/mnist --weights $B/again.safetensors | grep -E "speed|total|accuracy  "; done
+  for i in 1 2; do $S05 --rung $first --data $DATA --out $B/again.safetensors --force | grep -E "speed|total|accuracy  "; done
   section "rung $first's weights on the CPU stages and in PyTorch"
-  $B/stages/03_blocked_simd/stage03 --data data/mnist --weights $W | grep -E "accuracy|speed"
-  $B/stages/02_im2col/stage02 --data data/mnist --weights $W | grep -E "accuracy|speed"
-  $B/stages/01_naive_loops/stage01 --data data/mnist --weights $W --limit 2000 | grep -E "accuracy|speed"
-  timeout 120 python3 reference/pytorch_mnist.py eval --data data/mnist --weights $W
+  $B/stages/03_blocked_simd/stage03 --data $DATA --weights $W | grep -E "accuracy|speed"
+  $B/stages/02_im2col/stage02 --data $DATA --weights $W | grep -E "accuracy|speed"
+  $B/stages/01_naive_loops/stage01 --data $DATA --weights $W --limit 2000 | grep -E "accuracy|speed"
+  timeout 120 python3 reference/pytorch_mnist.py eval --data $DATA --weights $W
 fi
 
 if has seeds; then
   sr=${SEEDS_RUNG:-3}
   section "rung $sr: test accuracy after 5 epochs for seeds ${SEEDS:-1..10}, and over 10 epochs (seed 1)"
   for seed in ${SEEDS:-1 2 3 4 5 6 7 8 9 10}; do
-    echo "seed $seed: $($S05 --rung $sr --seed $seed --data data/mnist --weights $B/seed.safetensors | grep -E '^  (accuracy|speed)' | tr -s ' ' | tr '\n' ' ')"
+    echo "seed $seed: $($S05 --rung $sr --seed $seed --data $DATA --out $B/seed.safetensors --force | grep -E '^  (accuracy|speed)' | tr -s ' ' | tr '\n' ' ')"
   done
-  $S05 --rung $sr --epochs 10 --data data/mnist --weights $B/ten.safetensors | grep -E "epoch|speed"
+  $S05 --rung $sr --epochs 10 --data $DATA --out $B/ten.safetensors --force | grep -E "epoch|speed"
 fi
 
 if has sanitize; then
@@ -96,7 +88,7 @@ if has sanitize; then
       [ $tool = initcheck ] && [ $r -lt 3 ] && continue
       section "compute-sanitizer $tool, rung $r"
       timeout 300 compute-sanitizer --tool $tool --error-exitcode 9 $S05 --rung $r --epochs 1 \
-        --limit 300 --data data/mnist --weights $B/sanitize.safetensors 2>&1 | tail -4
+        --limit 300 --data $DATA --out $B/sanitize.safetensors --force 2>&1 | tail -4
       note "$tool rung $r" "exit ${PIPESTATUS[0]}"
     done
   done
@@ -112,15 +104,15 @@ fi
 if has ncu; then
   section "Nsight Compute: rung 3's kernels, one step after warm-up"
   timeout 400 ncu --clock-control none --set basic --section Occupancy --section MemoryWorkloadAnalysis \
-    --launch-skip 60 --launch-count 9 $S05 --epochs 1 --limit 6400 --data data/mnist \
-    --weights $B/ncu.safetensors > $OUT/ncu.txt 2>&1
+    --launch-skip 60 --launch-count 9 $S05 --epochs 1 --limit 6400 --data $DATA \
+    --out $B/ncu.safetensors --force > $OUT/ncu.txt 2>&1
   note ncu "exit $?"
   grep -E "^  [a-z_].*\(|Duration|Achieved Occupancy|Theoretical Occupancy|Memory Throughput|DRAM Throughput|Compute \(SM\) Throughput|Registers Per|Block Size|Grid Size" $OUT/ncu.txt | head -120
 fi
 
 if has torch; then
   section "PyTorch side by side (same GPU, model, batch, optimiser; data on the GPU)"
-  PYTHONUNBUFFERED=1 timeout 300 python3 stages/05_cuda/torch_side_by_side.py --data data/mnist \
+  PYTHONUNBUFFERED=1 timeout 300 python3 stages/05_cuda/torch_side_by_side.py --data $DATA \
     --json $OUT/torch.json
   note torch "exit $?"
 fi
@@ -151,4 +143,13 @@ for r in (1, 2, 3, 4):
 for m, t in torch.items():
     print(f"torch {m:18s} {t['steady_epoch_seconds']:9.4f} {t['total_seconds']:17.2f} {100*t['accuracy']:8.2f}%")
 PY
+if has bench; then
+  section "the results file"
+  # The stoplight's own percentiles, CPU and GPU, join it (as make bench does on a CPU).
+  for s in stage00 stage00_cuda; do
+    [ -x $B/stages/00_stoplight/$s ] && $B/stages/00_stoplight/$s --json "$OUT/run.$s.json" | tail -n 2
+  done
+  python3 scripts/results_store.py collect --gpu "$OUT" --build $B --name "${RESULTS_NAME:-gpu}" \
+    -o "$OUT/results-gpu.json"
+fi
 printf '%s\n' "${status[@]}"

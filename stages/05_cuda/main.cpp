@@ -9,12 +9,12 @@
 #include "common/cli.h"
 #include "common/network.h"
 #include "common/results.h"
+#include "common/run_files.h"
 #include "common/safetensors.h"
 #include "common/timer.h"
 
 namespace {
 
-constexpr const char* kDefaultWeights = "trained.safetensors";
 constexpr int kSkipped =
     77;  // the usual exit status of "skipped" (automake, CTest's SKIP_RETURN_CODE)
 
@@ -33,12 +33,12 @@ int main(int argc, char** argv) {
     const mnist::CliSpec spec{
         "stage05",
         "Stage 05 (CUDA): trains the network on the GPU with hand-written kernels, evaluates\n"
-        "it after every epoch and saves the weights (safetensors). Exits with status 77,\n"
-        "saying so, when there is no CUDA GPU.",
-        {Flag::data, Flag::weights, Flag::epochs, Flag::batch, Flag::lr, Flag::seed, Flag::limit,
-         Flag::json, Flag::verbose},
-        {{Flag::weights, std::string("where to save the trained weights (default: ") +
-                             kDefaultWeights + " in the current directory)"},
+        "it after every epoch and saves the weights (safetensors) to --out. Exits with\n"
+        "status 77, saying so, when there is no CUDA GPU.",
+        {Flag::data, Flag::weights, Flag::out, Flag::force, Flag::epochs, Flag::batch, Flag::lr,
+         Flag::seed, Flag::limit, Flag::json, Flag::verbose},
+        {{Flag::weights,
+          "start from these weights (safetensors, only read); default: random init from --seed"},
          {Flag::limit,
           "train on the first N training images and test on the first N test "
           "images (at most 10000)"},
@@ -57,7 +57,9 @@ int main(int argc, char** argv) {
                               " is out of range (1 to 4)");
     }
     const auto rung = static_cast<stage05::Rung>(rung_number);
-    const std::filesystem::path weights_path = o.weights.value_or(kDefaultWeights);
+    // Say so now, not after training, when a result could not be saved or would destroy
+    // a file this run reads.
+    const std::filesystem::path weights_path = mnist::check_training_files(o);
 
     std::string why;
     if (!stage05::gpu_available(&why)) {
@@ -73,7 +75,9 @@ int main(int argc, char** argv) {
     const double load_seconds = since_start.seconds();
     std::printf("  data      %d training and %d test images from %s\n", train_set.size(),
                 test_set.size(), o.data_dir.c_str());
-    const mnist::Params initial = mnist::init_params(o.seed);
+    const mnist::Params initial =
+        o.weights ? mnist::load_params(*o.weights) : mnist::init_params(o.seed);
+    if (o.weights) std::printf("  model     starting from %s\n", o.weights->c_str());
     std::printf("  training  %d epoch(s), batch %d, Adam lr %g, dropout %.1f, seed %llu\n",
                 o.epochs, o.batch, o.lr, mnist::net::kDropout,
                 static_cast<unsigned long long>(o.seed));
@@ -128,7 +132,7 @@ int main(int argc, char** argv) {
           .add("epochs", o.epochs)
           .add("batch", o.batch)
           .add("lr", o.lr)
-          .add("seed", static_cast<double>(o.seed))
+          .add("seed", o.seed)
           .add("train_images", train_set.size())
           .add("test_images", test_set.size())
           .add("accuracy", last.test_accuracy)

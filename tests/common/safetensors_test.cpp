@@ -1,10 +1,13 @@
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstring>
 #include <fstream>
 
-#include "common/atomic_file.h"
 #include "common/params.h"
 #include "common/safetensors.h"
 #include "tests/support/test_support.h"
@@ -165,14 +168,26 @@ TEST(Safetensors, InterruptedSaveLeavesPreviousFileIntact) {
   const auto path = dir / "w.safetensors";
   save_params(path, init_params(1));
   const std::string before = read_all(path);
-  // Simulate a save that dies half-way: the writer has written part of the temporary
-  // file when it fails. The target must be untouched and the temporary file gone.
-  EXPECT_THROW(write_atomically(path,
-                                [](const std::filesystem::path& tmp) {
-                                  write_bytes(tmp, "half a file");
-                                  throw std::runtime_error("disk full");
-                                }),
-               std::runtime_error);
+  // A save that fails half-way: in a child process whose files may not grow past 4 KiB
+  // (RLIMIT_FSIZE, with SIGXFSZ ignored), write() fails with EFBIG inside the temporary
+  // file, as it would on a full disk. The target must be untouched and the temporary gone.
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    signal(SIGXFSZ, SIG_IGN);
+    const rlimit small{4096, 4096};
+    setrlimit(RLIMIT_FSIZE, &small);
+    try {
+      save_params(path, init_params(2));
+    } catch (const std::runtime_error& e) {
+      _exit(std::string(e.what()).find("write error: File too large") != std::string::npos ? 0 : 2);
+    }
+    _exit(1);  // the save succeeded
+  }
+  int status = 0;
+  waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "1: the save succeeded; 2: the error lacked the reason";
   EXPECT_EQ(read_all(path), before);
   for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
     EXPECT_EQ(entry.path().filename(), "w.safetensors") << "left behind: " << entry.path();

@@ -19,8 +19,8 @@ using mnist::fuzz::require;
 namespace {
 const CliSpec kSpec{"fuzz",
                     "every shared flag",
-                    {Flag::data, Flag::weights, Flag::epochs, Flag::batch, Flag::seed,
-                     Flag::threads, Flag::limit, Flag::lr, Flag::json, Flag::verbose},
+                    {Flag::data, Flag::weights, Flag::out, Flag::force, Flag::epochs, Flag::batch,
+                     Flag::seed, Flag::threads, Flag::limit, Flag::lr, Flag::json, Flag::verbose},
                     {},
                     {{"rung", "N", "an extra flag", "3"}, {"fast", "", "an extra switch", ""}}};
 }  // namespace
@@ -58,6 +58,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     require(!o->data_dir.empty(), "empty --data accepted");
     require(!o->weights || !o->weights->empty(), "empty --weights accepted");
     require(!o->json || !o->json->empty(), "empty --json accepted");
+    require(!o->out || !o->out->empty(), "empty --out accepted");
     try {
       (void)o->extra_int("rung");
     } catch (const UsageError&) {

@@ -5,10 +5,13 @@
 /// a bug in the project's own writers cannot hide a bug in its readers.
 #pragma once
 
+#include <zlib.h>
+
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -42,6 +45,24 @@ inline std::string file_bytes(const std::filesystem::path& path) {
 inline void put_file(const std::filesystem::path& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+/// gzip-compresses bytes with zlib directly (not through the project's writer).
+inline std::string gzip(const std::string& bytes) {
+  z_stream s{};
+  // windowBits 15 + 16: a gzip wrapper rather than a zlib one.
+  if (deflateInit2(&s, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+    throw std::runtime_error("deflateInit2 failed");
+  std::string out(deflateBound(&s, bytes.size()), '\0');
+  s.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(bytes.data()));
+  s.avail_in = static_cast<uInt>(bytes.size());
+  s.next_out = reinterpret_cast<Bytef*>(out.data());
+  s.avail_out = static_cast<uInt>(out.size());
+  const int r = deflate(&s, Z_FINISH);
+  out.resize(s.total_out);
+  deflateEnd(&s);
+  if (r != Z_STREAM_END) throw std::runtime_error("deflate did not finish");
+  return out;
 }
 
 }  // namespace mnist::hardening

@@ -11,12 +11,13 @@ using namespace mnist;
 namespace {
 
 // Every shared flag, so each can be tried here.
-const CliSpec kAllFlags{"prog",
-                        "every shared flag",
-                        {Flag::data, Flag::weights, Flag::epochs, Flag::batch, Flag::seed,
-                         Flag::threads, Flag::limit, Flag::lr, Flag::json, Flag::verbose},
-                        {},
-                        {{"rung", "N", "an extra flag", "3"}}};
+const CliSpec kAllFlags{
+    "prog",
+    "every shared flag",
+    {Flag::data, Flag::weights, Flag::out, Flag::force, Flag::epochs, Flag::batch, Flag::seed,
+     Flag::threads, Flag::limit, Flag::lr, Flag::json, Flag::verbose},
+    {},
+    {{"rung", "N", "an extra flag", "3"}}};
 
 std::optional<Options> parse(std::vector<std::string> args) {
   args.insert(args.begin(), "prog");
@@ -110,4 +111,22 @@ TEST(CliHardening, EdgesOfTheRangesAreAccepted) {
   EXPECT_EQ(o->limit, 1);
   EXPECT_EQ(o->lr, 10.0f);
   EXPECT_EQ(o->seed, 0u);
+}
+
+// Regression: the limits were printed with %f, so `--lr 1e-10` was refused as out of the
+// range "0.000000 to 10.000000", which contains nothing that explains the refusal.
+TEST(CliHardening, RangesArePrintedWithTheirRealLimits) {
+  expect_usage_error({"--lr", "1e-10"}, "--lr: 1e-10 is out of range (1e-09 to 10)");
+  expect_usage_error({"--batch", "60001"}, "(1 to 60000)");
+}
+
+TEST(CliHardening, OutAndForce) {
+  auto o = parse({"--out", "w.safetensors", "--force"});
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->out, std::filesystem::path("w.safetensors"));
+  EXPECT_TRUE(o->force);
+  EXPECT_FALSE(o->verbose) << "--force set --verbose too";
+  EXPECT_FALSE(parse({})->force);
+  expect_usage_error({"--out="}, "--out needs a non-empty value");
+  expect_usage_error({"--force=yes"}, "--force takes no value");
 }

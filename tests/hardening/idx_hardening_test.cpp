@@ -2,7 +2,6 @@
 // and the problem, without a crash and without allocating what a lying header claims.
 #include <gtest/gtest.h>
 #include <sys/resource.h>
-#include <zlib.h>
 
 #include "common/idx.h"
 #include "tests/hardening/bad_bytes.h"
@@ -14,22 +13,6 @@ using namespace mnist::hardening;
 using mnist::testkit::TempDir;
 
 namespace {
-
-/// gzip-compresses bytes with zlib directly (not through the project's writer).
-std::string gzip(const std::string& bytes) {
-  z_stream s{};
-  // windowBits 15 + 16: a gzip wrapper rather than a zlib one.
-  EXPECT_EQ(deflateInit2(&s, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
-  std::string out(deflateBound(&s, bytes.size()), '\0');
-  s.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(bytes.data()));
-  s.avail_in = static_cast<uInt>(bytes.size());
-  s.next_out = reinterpret_cast<Bytef*>(out.data());
-  s.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&s, Z_FINISH), Z_STREAM_END);
-  out.resize(s.total_out);
-  deflateEnd(&s);
-  return out;
-}
 
 /// Peak resident memory of this process so far, in MiB.
 double peak_rss_mib() {
@@ -165,4 +148,71 @@ TEST(IdxHardening, GzipOfALyingHeader) {
   TempDir dir;
   put_file(dir / "liar.gz", gzip(idx_header(0x08, {60000, 28, 28}) + std::string(100, '\0')));
   expect_refusal([&] { read_idx(dir / "liar.gz"); }, "liar.gz", "truncated data");
+}
+
+// Regression: a gzip file whose 8-byte trailer (CRC-32 and size) was cut off read as
+// complete, so a damaged pixel in a stored block went unnoticed.
+TEST(IdxHardening, GzipWithoutItsTrailer) {
+  TempDir dir;
+  const std::string gz = gzip(one_image());
+  for (size_t cut : {1, 4, 8}) {
+    put_file(dir / "no_trailer.gz", gz.substr(0, gz.size() - cut));
+    expect_refusal([&] { read_idx(dir / "no_trailer.gz"); }, "no_trailer.gz",
+                   "truncated gzip stream");
+  }
+}
+
+TEST(IdxHardening, GzipWithASizeMismatch) {
+  TempDir dir;
+  std::string gz = gzip(one_image());
+  gz[gz.size() - 4] = static_cast<char>(gz[gz.size() - 4] ^ 0x01);  // inside ISIZE
+  put_file(dir / "size.gz", gz);
+  expect_refusal([&] { read_idx(dir / "size.gz"); }, "size.gz", "incorrect length check");
+}
+
+// Regression: bytes after the end of the gzip stream were ignored.
+TEST(IdxHardening, GzipWithTrailingGarbage) {
+  TempDir dir;
+  for (const std::string& tail :
+       {std::string("x"), std::string("garbage after the stream"), std::string(1, '\x1f')}) {
+    put_file(dir / "tail.gz", gzip(one_image()) + tail);
+    expect_refusal([&] { read_idx(dir / "tail.gz"); }, "tail.gz",
+                   "trailing data after the end of the gzip stream");
+  }
+}
+
+TEST(IdxHardening, ConcatenatedGzipMembersReadAsOneStream) {
+  // What `gzip -c a >> f; gzip -c b >> f` makes, and `gzip -d` reads as a then b.
+  TempDir dir;
+  const std::string bytes = one_image();
+  put_file(dir / "two.gz", gzip(bytes.substr(0, 100)) + gzip(bytes.substr(100)));
+  const IdxArray a = read_idx(dir / "two.gz");
+  EXPECT_EQ(a.dims, (std::vector<int>{1, 28, 28}));
+  EXPECT_EQ(a.u8, std::vector<uint8_t>(784, 0x11));
+}
+
+// Regression: the type byte 0x0B was printed as "0x11" (decimal digits after "0x").
+TEST(IdxHardening, UnsupportedTypeIsPrintedInHex) {
+  TempDir dir;
+  put_file(dir / "int16", idx_header(0x0B, {2}) + "abcd");
+  expect_refusal([&] { read_idx(dir / "int16"); }, "int16", "unsupported IDX element type 0x0B");
+}
+
+// Regression: `--limit 10` on a file declaring 4,000,000 images read and held all of them.
+// Here the file declares 4,000,000 but holds only 10: reading 10 rows must succeed without
+// touching the rest, and quickly, in bounded memory.
+TEST(IdxHardening, MaxRowsReadsOnlyWhatIsAsked) {
+  TempDir dir;
+  const std::string ten(10 * 784, '\x22');
+  for (const char* name : {"declared.idx", "declared.idx.gz"}) {
+    const std::string bytes = idx_header(0x08, {4000000, 28, 28}) + ten;
+    put_file(dir / name, std::string(name).ends_with(".gz") ? gzip(bytes) : bytes);
+    const double before = peak_rss_mib();
+    const IdxArray a = read_idx(dir / name, 10);
+    EXPECT_EQ(a.dims, (std::vector<int>{10, 28, 28}));
+    EXPECT_EQ(a.rows_in_file, 4000000);
+    EXPECT_EQ(a.u8.size(), 7840u);
+    EXPECT_LT(peak_rss_mib() - before, 64) << "reading 10 images grew the process by MiB";
+    expect_refusal([&] { read_idx(dir / name); }, name, "truncated");  // all of it: cut short
+  }
 }

@@ -62,7 +62,7 @@ TEST(InterruptedSave, KilledMidSaveLeavesACompleteFile) {
 TEST(InterruptedSave, TargetDirectoryMissing) {
   TempDir dir;
   expect_refusal([&] { save_params(dir / "no_such_dir" / "w.safetensors", init_params(1)); },
-                 "w.safetensors", "cannot open for writing");
+                 "w.safetensors", "cannot open for writing: No such file or directory");
   EXPECT_FALSE(std::filesystem::exists(dir / "no_such_dir"));
 }
 
@@ -70,7 +70,7 @@ TEST(InterruptedSave, TargetIsADirectoryAndNothingIsLeftBehind) {
   TempDir dir;
   std::filesystem::create_directory(dir / "w.safetensors");
   expect_refusal([&] { save_params(dir / "w.safetensors", init_params(1)); }, "w.safetensors",
-                 "cannot rename into place");
+                 "is a directory, not a regular file; refusing to replace it");
   EXPECT_TRUE(std::filesystem::is_directory(dir / "w.safetensors"));
   int entries = 0;
   for (const auto& e : std::filesystem::directory_iterator(dir.path())) {

@@ -3,10 +3,13 @@
 //   make_bad_files <dir>
 // Each data variant is a directory holding all four MNIST files, so that forward stages
 // (test split) and training stages (train split first) meet the same defect.
+#include <sys/stat.h>
+
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <tuple>
 
 #include "common/params.h"
 #include "common/safetensors.h"
@@ -47,6 +50,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   const fs::path root = argv[1];
+  if (fs::exists(root / "read_only")) fs::permissions(root / "read_only", fs::perms::owner_all);
   fs::remove_all(root);
 
   // Data: 3 valid images, then one defect per directory.
@@ -57,6 +61,33 @@ int main(int argc, char** argv) {
   data_dir(root / "truncated", images(3).substr(0, 16 + 2 * 784 + 100), labels(3));
   data_dir(root / "no_images", images(0), labels(0));
   data_dir(root / "label_out_of_range", images(3), labels(3, 10));
+  // gzip files without their 8-byte trailer (CRC-32 and size), and with bytes after it.
+  const std::string gz_images = gzip(images(3)), gz_labels = gzip(labels(3));
+  for (const auto& [name, cut, tail] :
+       {std::tuple{"gz_no_trailer", 8, ""}, std::tuple{"gz_trailing", 0, "trailing garbage"}}) {
+    fs::create_directories(root / name);
+    for (const char* split : {"train", "t10k"}) {
+      put_file(root / name / (std::string(split) + "-images-idx3-ubyte.gz"),
+               gz_images.substr(0, gz_images.size() - cut) + tail);
+      put_file(root / name / (std::string(split) + "-labels-idx1-ubyte.gz"),
+               gz_labels.substr(0, gz_labels.size() - cut) + tail);
+    }
+  }
+  // Each MNIST name a symbolic link to itself: a loop, which is not "not found".
+  fs::create_directories(root / "symlink_loop");
+  for (const char* name : {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                           "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"}) {
+    fs::create_symlink(name, root / "symlink_loop" / name);
+  }
+  // Outputs that must never be replaced: a FIFO, and a directory nobody may write in.
+  if (mkfifo((root / "fifo").c_str(), 0644) != 0) {
+    std::perror("mkfifo");
+    return 1;
+  }
+  fs::create_directories(root / "read_only");
+  fs::permissions(root / "read_only", fs::perms::owner_read | fs::perms::owner_exec |
+                                          fs::perms::group_read | fs::perms::group_exec |
+                                          fs::perms::others_read | fs::perms::others_exec);
 
   // Weights: valid ones, then one defect per file.
   const fs::path w = root / "weights";
@@ -85,6 +116,11 @@ int main(int argc, char** argv) {
            safetensors_bytes(R"({"fc.bias":{"dtype":"F32","shape":[10],"data_offsets":[0,4000]}})",
                              std::string(40, '\0')));
   put_file(w / "idx_file.safetensors", labels(3));
+  // Finite, so the loader takes them, but every product overflows float32 to inf or NaN.
+  p = good.clone();
+  for (auto [name, t] : p.list()) t->fill(3e38f);
+  save_params(w / "huge.safetensors", p);
+  fs::create_symlink("loop.safetensors", w / "loop.safetensors");
   std::printf("bad files written to %s\n", root.c_str());
   return 0;
 }

@@ -2,7 +2,11 @@
 // empty. Each is refused naming the file; the real MNIST files are used where they exist.
 #include <gtest/gtest.h>
 
+#include <utility>
+
+#include "common/cli.h"
 #include "common/mnist.h"
+#include "tests/hardening/as_normal_user.h"
 #include "tests/hardening/bad_bytes.h"
 #include "tests/hardening/expect_refusal.h"
 #include "tests/support/test_support.h"
@@ -88,4 +92,55 @@ TEST(MnistHardening, RealLabelFileGivenAsImages) {
   const auto labels_path = find_mnist_file(mnist::testkit::data_dir(), "t10k-labels-idx1-ubyte");
   expect_refusal([&] { load_mnist_files(labels_path, labels_path); }, "t10k-labels",
                  "not an MNIST image file");
+}
+
+// Regression: a limit above the set exited 1, as a runtime failure; it is a usage mistake.
+TEST(MnistHardening, LimitAboveTheSetIsAUsageError) {
+  TempDir dir;
+  write_test_split(dir, images(2), labels(2));
+  try {
+    load_mnist(dir.path(), Split::test, 3);
+    ADD_FAILURE() << "--limit 3 accepted on a set of 2";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("--limit 3 is above the 2 images in"), std::string::npos)
+        << e.what();
+  }
+}
+
+// Regression: a loop of symbolic links was reported as "not found".
+TEST(MnistHardening, ASymlinkLoopIsReportedAsOne) {
+  TempDir dir;
+  put_file(dir / "t10k-labels-idx1-ubyte", labels(2));
+  std::filesystem::create_symlink("t10k-images-idx3-ubyte", dir / "t10k-images-idx3-ubyte");
+  expect_refusal([&] { load_mnist(dir.path(), Split::test); }, "t10k-images-idx3-ubyte",
+                 "Too many levels of symbolic links");
+}
+
+// Regression: a data directory without permission was reported as "not found".
+TEST(MnistHardening, PermissionDeniedIsReportedAsSuch) {
+  TempDir dir;
+  std::filesystem::permissions(dir.path(), std::filesystem::perms::all);
+  write_test_split(dir, images(2), labels(2));
+  const auto locked = dir / "locked";
+  std::filesystem::create_directory(locked);
+  put_file(locked / "t10k-images-idx3-ubyte", images(2));
+  std::filesystem::permissions(locked, std::filesystem::perms::owner_all);  // none for others
+  std::filesystem::permissions(dir / "t10k-images-idx3-ubyte", std::filesystem::perms::owner_write);
+  const std::string problem = as_normal_user([&]() -> std::string {
+    std::string found;
+    for (const auto& [dir_to_load, file] :
+         {std::pair{locked, "locked"}, std::pair{dir.path(), "t10k-images-idx3-ubyte"}}) {
+      try {
+        load_mnist(dir_to_load, Split::test);
+        found += std::string(file) + ": accepted; ";
+      } catch (const std::runtime_error& e) {
+        const std::string msg = e.what();
+        if (msg.find(file) == std::string::npos ||
+            msg.find("Permission denied") == std::string::npos)
+          found += "message lacks the file or the reason: " + msg + "; ";
+      }
+    }
+    return found;
+  });
+  EXPECT_EQ(problem, "");
 }

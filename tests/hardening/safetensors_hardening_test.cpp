@@ -149,7 +149,8 @@ TEST(SafetensorsHardening, NotASafetensorsFile) {
   put_file(dir / "seven.safetensors", "1234567");
   expect_refusal([&] { load_params(dir / "seven.safetensors"); }, "seven.safetensors", "cut short");
   std::filesystem::create_directory(dir / "dir.safetensors");
-  expect_refusal([&] { load_params(dir / "dir.safetensors"); }, "dir.safetensors", "not found");
+  expect_refusal([&] { load_params(dir / "dir.safetensors"); }, "dir.safetensors",
+                 "is a directory, not a regular file");
 }
 
 TEST(SafetensorsHardening, HeaderWithoutData) {

@@ -1,18 +1,18 @@
-# mnist_standard_cli_tests(<binary target> LABELS label... [FLAGS flag...] [SAVES_WEIGHTS]
-#                          [NO_CONTROL])
+# mnist_standard_cli_tests(<binary target> LABELS label... [FLAGS flag...] [NO_CONTROL])
 #
 # Registers the bad-input cases every binary of the project must survive: a wrong command line exits 2 and a missing or malformed file exits 1, each with
 # one `error:` line naming the flag or the file, and nothing written. One line per binary:
 #
 #   mnist_standard_cli_tests(stage02 LABELS stage02)
-#   mnist_standard_cli_tests(stage04 LABELS stage04 SAVES_WEIGHTS
-#                            FLAGS data epochs batch seed threads limit lr json)
+#   mnist_standard_cli_tests(stage04 LABELS stage04
+#                            FLAGS data weights out epochs batch seed threads limit lr json)
 #
-# FLAGS: the shared flags (common/cli.h) the binary accepts; the default is a forward
-# stage's: data weights batch seed threads limit json. Cases are added only for flags listed.
-# List `weights` only where --weights names a file the binary reads.
-# SAVES_WEIGHTS: --weights names where the binary saves; adds a case saving into a
-# directory that does not exist, which must fail before anything is written.
+# FLAGS: the shared flags (common/cli.h) the binary accepts, and `logits` for a forward
+# stage's --logits; the default is a forward stage's: data weights batch seed threads limit
+# json logits. Cases are added only for flags listed. `out` is a training binary's --out
+# (with --force): an existing file, an input, or a missing directory there is refused
+# before any training. Outputs aimed at an input (--json at the weights or a data file,
+# --out at the shipped weights) must be refused with every input left as it was.
 # NO_CONTROL: leave out the control case (the binary runs cleanly on the tiny valid data),
 # for a binary that cannot run here at all (one that needs a GPU, say).
 #
@@ -21,15 +21,18 @@
 # with one defect each. Every case runs in an empty scratch directory, with `--json
 # out.json` where the binary takes --json, and fails if anything appears there.
 # Tests are named <target>.bad_input.<case> and labelled cli, hardening and LABELS.
+# Cases about permissions run as the user nobody when CTest runs as root.
 
 set(MNIST_BAD_FILES "${PROJECT_BINARY_DIR}/tests/hardening/bad_files")
 
-# One case: _mnist_cli_case(target case status expect labels arg...).
+# One case: _mnist_cli_case(target case status expect labels arg...). Before calling it,
+# `keep` may list files that must be left exactly as they were, and `as_nobody` may be ON.
 function(_mnist_cli_case target case status expect labels)
   set(name "${target}.bad_input.${case}")
   add_test(NAME ${name}
            COMMAND "${CMAKE_COMMAND}" -DSTATUS=${status} "-DEXPECT=${expect}"
                    "-DSCRATCH=${CMAKE_CURRENT_BINARY_DIR}/scratch/${name}"
+                   "-DKEEP=$<JOIN:${keep},;>" "-DAS_NOBODY=${as_nobody}"
                    "-DCOMMAND=$<TARGET_FILE:${target}>;$<JOIN:${ARGN},;>"
                    -P "${PROJECT_SOURCE_DIR}/tests/hardening/run_cli_case.cmake")
   set_tests_properties(${name} PROPERTIES LABELS "cli;hardening;${labels}"
@@ -37,10 +40,12 @@ function(_mnist_cli_case target case status expect labels)
 endfunction()
 
 function(mnist_standard_cli_tests target)
-  cmake_parse_arguments(T "NO_CONTROL;SAVES_WEIGHTS" "" "LABELS;FLAGS" ${ARGN})
+  cmake_parse_arguments(T "NO_CONTROL" "" "LABELS;FLAGS" ${ARGN})
   if(NOT T_FLAGS)
-    set(T_FLAGS data weights batch seed threads limit json)
+    set(T_FLAGS data weights batch seed threads limit json logits)
   endif()
+  set(keep "")
+  set(as_nobody OFF)
   set(files "${MNIST_BAD_FILES}")
   set(L "${T_LABELS}")
 
@@ -58,6 +63,11 @@ function(mnist_standard_cli_tests target)
   # Command line.
   _mnist_cli_case(${target} unknown_flag 2 "unknown flag '--bogus'" "${L}" ${out} --bogus)
   _mnist_cli_case(${target} stray_argument 2 "unexpected argument 'stray'" "${L}" ${out} stray)
+  # A bound is printed as it would be written (the float one was 0.000000 to 10.000000).
+  if("lr" IN_LIST T_FLAGS)
+    _mnist_cli_case(${target} lr.below_the_range 2 "--lr: 1e-10 is out of range \\(1e-09 to 10\\)"
+                    "${L}" ${out} --lr 1e-10)
+  endif()
   _mnist_cli_case(${target} help 0 "usage: " "${L}" --help)
   # Out-of-range values, per flag: the value, and what the error must say.
   set(range_batch 0 "--batch: 0 is out of range")
@@ -101,8 +111,17 @@ function(mnist_standard_cli_tests target)
                     "${L}" ${out} --data "${files}/no_images")
     _mnist_cli_case(${target} data.label_out_of_range 1 "label 10 at index 0 is not a digit"
                     "${L}" ${out} --data "${files}/label_out_of_range")
-    if("limit" IN_LIST T_FLAGS)
-      _mnist_cli_case(${target} limit.above_the_set 1 "limit 4 is above the 3 images" "${L}"
+    _mnist_cli_case(${target} data.symlink_loop 1
+                    "symlink_loop/(train|t10k)-images-idx3-ubyte: .*Too many levels of symbolic links"
+                    "${L}" ${out} --data "${files}/symlink_loop")
+    _mnist_cli_case(${target} data.gz_no_trailer 1
+                    "gz_no_trailer/(train|t10k)-images-idx3-ubyte.gz: truncated gzip stream" "${L}"
+                    ${out} --data "${files}/gz_no_trailer")
+    _mnist_cli_case(${target} data.gz_trailing 1
+                    "gz_trailing/(train|t10k)-images-idx3-ubyte.gz: trailing data after the end of the gzip stream"
+                    "${L}" ${out} --data "${files}/gz_trailing")
+    if("limit" IN_LIST T_FLAGS)  # a usage mistake, though found only once the data is read
+      _mnist_cli_case(${target} limit.above_the_set 2 "--limit 4 is above the 3 images" "${L}"
                       ${out} ${good} --limit 4)
     endif()
   endif()
@@ -114,8 +133,11 @@ function(mnist_standard_cli_tests target)
     _mnist_cli_case(${target} weights.empty_value 2 "--weights needs a non-empty value" "${L}" ${out} --weights=)
     _mnist_cli_case(${target} weights.missing_file 1 "missing.safetensors: weights file not found" "${L}"
                     ${out} ${good} --weights "${w}/missing.safetensors")
-    _mnist_cli_case(${target} weights.directory 1 "directory.safetensors: weights file not found" "${L}"
-                    ${out} ${good} --weights "${w}/directory.safetensors")
+    _mnist_cli_case(${target} weights.directory 1 "directory.safetensors: is a directory, not a regular file"
+                    "${L}" ${out} ${good} --weights "${w}/directory.safetensors")
+    _mnist_cli_case(${target} weights.symlink_loop 1
+                    "loop.safetensors: cannot open weights file: Too many levels of symbolic links" "${L}"
+                    ${out} ${good} --weights "${w}/loop.safetensors")
     _mnist_cli_case(${target} weights.nan 1 "nan.safetensors: tensor 'conv2.weight' holds a non-finite value"
                     "${L}" ${out} ${good} --weights "${w}/nan.safetensors")
     _mnist_cli_case(${target} weights.inf 1 "inf.safetensors: tensor 'fc.weight' holds a non-finite value"
@@ -134,9 +156,67 @@ function(mnist_standard_cli_tests target)
                     "${L}" ${out} ${good} --weights "${w}/idx_file.safetensors")
   endif()
 
-  if(T_SAVES_WEIGHTS)
-    _mnist_cli_case(${target} weights_out.missing_dir 1 "no_such_dir" "${L}"
-                    ${out} ${good} --weights "${files}/no_such_dir/w.safetensors")
+  # Outputs: never an input, never another output, never a special file, and checked
+  # before any work.
+  set(g "${w}/good.safetensors")
+  set(data_file "${files}/good/t10k-images-idx3-ubyte")
+  if("json" IN_LIST T_FLAGS)
+    _mnist_cli_case(${target} json.missing_dir 1 "no_such_dir/out.json: cannot open for writing: No such file or directory \\(--json\\)"
+                    "${L}" ${good} --json "${files}/no_such_dir/out.json")
+    _mnist_cli_case(${target} json.directory 1 "empty: is a directory, not a regular file"
+                    "${L}" ${good} --json "${files}/empty")
+    set(keep "${files}/fifo")
+    _mnist_cli_case(${target} json.fifo 1 "fifo: is a FIFO, not a regular file; refusing to replace it"
+                    "${L}" ${good} --json "${files}/fifo")
+    set(keep "${files}/read_only")
+    set(as_nobody ON)  # the scratch directory is not theirs: every output goes to read_only
+    set(locked_out "")
+    if("out" IN_LIST T_FLAGS)
+      set(locked_out --out "${files}/read_only/w.safetensors")
+    endif()
+    _mnist_cli_case(${target} output.permission_denied 1
+                    "read_only/[a-z.]+: cannot open for writing: Permission denied"
+                    "${L}" ${good} --json "${files}/read_only/out.json" ${locked_out})
+    set(as_nobody OFF)
+    if("data" IN_LIST T_FLAGS)
+      set(keep "${data_file}")
+      _mnist_cli_case(${target} json.is_data 2 "--json .* is the same file as --data .*: an output must not overwrite an input"
+                      "${L}" ${good} --json "${data_file}")
+    endif()
+    if("weights" IN_LIST T_FLAGS)
+      set(keep "${g}")
+      _mnist_cli_case(${target} json.is_weights 2 "--json .* is the same file as --weights"
+                      "${L}" ${good} --weights "${g}" --json "${g}")
+    endif()
+    set(keep "")
+  endif()
+  if("logits" IN_LIST T_FLAGS)
+    set(keep "${g}")
+    _mnist_cli_case(${target} logits.is_weights 2 "--logits .* is the same file as --weights"
+                    "${L}" ${good} --weights "${g}" --logits "${g}" ${out})
+    set(keep "")
+    _mnist_cli_case(${target} logits.is_json 2 "is the same file as .*: two outputs cannot share one file"
+                    "${L}" ${good} --json out.json --logits ./out.json)
+  endif()
+  if("weights" IN_LIST T_FLAGS AND NOT "out" IN_LIST T_FLAGS)
+    # Finite weights whose products overflow: an error naming the weights, no result.
+    _mnist_cli_case(${target} weights.overflow 1 "huge.safetensors overflow float32: image 0: logit [0-9] is (inf|-inf|nan|-nan)"
+                    "${L}" ${out} ${good} --weights "${w}/huge.safetensors")
+  endif()
+  if("out" IN_LIST T_FLAGS)
+    _mnist_cli_case(${target} out.missing_dir 1 "no_such_dir/w.safetensors: cannot open for writing: No such file or directory \\(--out\\)"
+                    "${L}" ${out} ${good} --out "${files}/no_such_dir/w.safetensors")
+    set(keep "${g}")
+    _mnist_cli_case(${target} out.exists 2 "--out .*good.safetensors already exists; pass --force"
+                    "${L}" ${out} ${good} --out "${g}")
+    _mnist_cli_case(${target} out.is_weights 2 "--out .* is the same file as --weights"
+                    "${L}" ${out} ${good} --weights "${g}" --out "${g}" --force)
+    set(keep "${data_file}")
+    _mnist_cli_case(${target} out.is_data 2 "--out .* is the same file as --data"
+                    "${L}" ${out} ${good} --out "${data_file}" --force)
+    set(keep "")
+    _mnist_cli_case(${target} out.is_json 2 "--json out.json is the same file as --out"
+                    "${L}" ${good} --out out.json --json out.json)
   endif()
 
   # Control: the same binary on the valid files runs cleanly, so each case above fails for
@@ -145,8 +225,9 @@ function(mnist_standard_cli_tests target)
     set(args ${out} ${good})
     if("weights" IN_LIST T_FLAGS)
       list(APPEND args --weights "${files}/weights/good.safetensors")
-    elseif(T_SAVES_WEIGHTS)
-      list(APPEND args --weights w.safetensors)  # into the scratch directory
+    endif()
+    if("out" IN_LIST T_FLAGS)
+      list(APPEND args --out w.safetensors)  # into the scratch directory
     endif()
     if("epochs" IN_LIST T_FLAGS)
       list(APPEND args --epochs 1)
