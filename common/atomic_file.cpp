@@ -167,7 +167,7 @@ class TemporaryFile {
 
 }  // namespace
 
-void check_writable(const fs::path& target, size_t bytes) {
+void check_writable(const std::filesystem::path& target, size_t bytes) {
   struct stat existing {};
   existing_regular_file(target, &existing);
   const TemporaryFile probe(target);
@@ -179,7 +179,7 @@ void check_writable(const fs::path& target, size_t bytes) {
   }
 }
 
-void write_atomically(const fs::path& target, std::string_view bytes) {
+void write_atomically(const std::filesystem::path& target, std::string_view bytes) {
   // What is there now: a regular file (keep its permissions), nothing, or something that
   // must not be replaced by a regular file.
   struct stat existing {};

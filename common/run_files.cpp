@@ -14,7 +14,7 @@ namespace mnist {
 
 namespace fs = std::filesystem;
 
-bool same_file(const fs::path& a, const fs::path& b) {
+bool same_file(const std::filesystem::path& a, const std::filesystem::path& b) {
   struct stat sa {
   }, sb{};
   const bool a_exists = ::stat(a.c_str(), &sa) == 0, b_exists = ::stat(b.c_str(), &sb) == 0;

@@ -5,7 +5,8 @@
 #
 #   OUT=some/dir [TRAIN_RUNGS="3 4 1 2"] [SEEDS_RUNG=4 SEEDS="1 2 3 4 5"] [SANITIZE_RUNGS="4"] \
 #     [DATA=dir] [DEPS=prefix] [RESULTS_NAME=gpu-h200] bash stages/05_cuda/gpu_check.sh [step ...]
-#   steps: build tests train seeds sanitize bench torch ncu   (default: all but seeds, ncu)
+#   steps: build tests train seeds sanitize bench torch ncu results
+#          (default: all but seeds, ncu; results, the results file, comes with bench)
 #
 # DATA is the MNIST folder (default $DATA; raw or .gz files). DEPS, optional, is a
 # prefix (like /usr) holding GoogleTest, Google Benchmark and zlib where the system has
@@ -143,7 +144,7 @@ for r in (1, 2, 3, 4):
 for m, t in torch.items():
     print(f"torch {m:18s} {t['steady_epoch_seconds']:9.4f} {t['total_seconds']:17.2f} {100*t['accuracy']:8.2f}%")
 PY
-if has bench; then
+if has bench || has results; then
   section "the results file"
   # The stoplight's own percentiles, CPU and GPU, join it (as make bench does on a CPU).
   for s in stage00 stage00_cuda; do

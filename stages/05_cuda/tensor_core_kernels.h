@@ -19,6 +19,7 @@
 
 #include <cstdint>
 
+/// Rung 4's kernels: conv2 on the tensor cores (the file comment above says what each does).
 namespace stage05::tc {
 
 /// Raises the shared-memory limit of both kernels (each needs more than 48 KB). Call once
