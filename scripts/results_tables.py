@@ -53,7 +53,7 @@ def rows_of(store, kind):
 
 def stage00_percentiles(store):
     """The stoplight's time per training iteration, as a distribution, on every device run."""
-    lines = ["| binary, device | iterations | p50 | p90 | p99 | min | first |",
+    lines = ["| binary, device (machine) | iterations | p50 | p90 | p99 | min | first |",
              "|---|---:|---:|---:|---:|---:|---:|"]
     machines = []
     for kind in ("cpu", "gpu"):
@@ -63,8 +63,10 @@ def stage00_percentiles(store):
             if r.get("stage") != "00":
                 continue
             us = [f"{r.get(f'iteration_{q}_us', 0):,.3f} us" for q in ("p50", "p90", "p99", "min", "max")]
-            lines.append(f"| `{name}`, {r.get('device', '')} | {r.get('iterations')} | " + " | ".join(us) + " |")
-            machines.append(machine_line(results, f"`{name}`:"))
+            where = results["machine"].get("name") or kind
+            lines.append(f"| `{name}`, {r.get('device', '')} ({where}) | {r.get('iterations')} | "
+                         + " | ".join(us) + " |")
+            machines.append(machine_line(results, f"{where}:"))
     if not machines:
         return missing("CPU", "the stoplight's runs")
     return lines + [""] + list(dict.fromkeys(machines))
