@@ -4,6 +4,7 @@
 
 #include "03_blocked_simd/layers.h"
 #include "04_backprop/adam.h"
+#include "04_backprop/batch_parallel_step.h"
 #include "04_backprop/heap.h"
 #include "04_backprop/layers_backward.h"
 #include "04_backprop/train_step.h"
@@ -89,6 +90,16 @@ void register_benchmarks() {
     benchmark::DoNotOptimize(
         stage04::backward_pass(params, s.images, cache, s.labels, s.mask, s.grads));
     adam.step(params, s.grads);
+  });
+  // Rung 2, the same step with the threads splitting the batch instead of each layer
+  // (batch_parallel_step.h): forward and backward of every slice, then the sums and Adam.
+  add("stage04.rung2.train_step", train, [] {
+    Step& s = step();
+    static mnist::Params params = s.params.clone();
+    static stage04::Adam adam;
+    static stage04::BatchParallelStep batch_parallel;
+    benchmark::DoNotOptimize(batch_parallel.forward_backward(params, s.images, s.labels, s.mask));
+    batch_parallel.reduce_into_adam(params, adam);
   });
   add("stage04.step.forward", forward, [] {
     Step& s = step();

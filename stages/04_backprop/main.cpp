@@ -44,7 +44,10 @@ void print_epoch(const stage04::EpochReport& r, int epochs, bool terminal, bool 
   if (r.test_accuracy >= 0) std::printf("  test accuracy %.2f%%", 100.0 * r.test_accuracy);
   std::printf("  %.1f s  %.0f images/s  %.1f GFLOP/s\n", r.seconds, r.images_per_second,
               r.images_per_second * mnist::net::kTrainFlops / 1e9);
-  if (verbose) {
+  if (verbose && r.forward_backward_seconds > 0) {  // rung 2: one pass does both
+    std::printf("      data %.2f s  forward+backward %.2f s  sums+Adam %.2f s  (eval %.2f s)\n",
+                r.data_seconds, r.forward_backward_seconds, r.optimiser_seconds, r.eval_seconds);
+  } else if (verbose) {
     std::printf("      data %.2f s  forward %.2f s  backward %.2f s  Adam %.2f s  (eval %.2f s)\n",
                 r.data_seconds, r.forward_seconds, r.backward_seconds, r.optimiser_seconds,
                 r.eval_seconds);
@@ -69,10 +72,19 @@ int main(int argc, char** argv) {
           "train on the first N training images and test on the first N test "
           "images (at most 10000)"},
          {Flag::verbose, "also print where each epoch's time went"}},
-        {}};
+        {{"rung", "N",
+          "1: layer by layer, each layer shared among the threads; 2: each thread takes "
+          "whole slices of the batch through every layer, one parallel region per step "
+          "(default 1)",
+          "1"}}};
     auto options = mnist::parse_cli(argc, argv, spec);
     if (!options) return 0;
     const mnist::Options& o = *options;
+    const int rung = o.extra_int("rung");
+    if (rung < 1 || rung > stage04::kRungs) {
+      throw mnist::UsageError("--rung: " + std::to_string(rung) + " is out of range (1 to " +
+                              std::to_string(stage04::kRungs) + ")");
+    }
     const std::filesystem::path weights_path = o.weights.value_or(kDefaultWeights);
     // Say so now, not after minutes of training, when the weights could not be saved.
     const std::filesystem::path weights_dir = weights_path.parent_path();
@@ -92,9 +104,10 @@ int main(int argc, char** argv) {
     std::printf("  model     %lld parameters, glorot-uniform initialisation from seed %llu\n",
                 static_cast<long long>(mnist::count_scalars(params)),
                 static_cast<unsigned long long>(o.seed));
-    std::printf("  training  %d epoch(s), batch %d, Adam lr %g, dropout %.1f, %d thread(s)\n",
-                o.epochs, o.batch, static_cast<double>(o.lr),
-                static_cast<double>(mnist::net::kDropout), mnist::thread_count());
+    std::printf(
+        "  training  %d epoch(s), batch %d, Adam lr %g, dropout %.1f, %d thread(s), rung %d\n",
+        o.epochs, o.batch, static_cast<double>(o.lr), static_cast<double>(mnist::net::kDropout),
+        mnist::thread_count(), rung);
     std::fflush(stdout);
 
     const bool terminal = isatty(fileno(stdout));
@@ -105,7 +118,7 @@ int main(int argc, char** argv) {
     callbacks.on_epoch = [&](const stage04::EpochReport& r) {
       print_epoch(r, o.epochs, terminal, o.verbose);
     };
-    const stage04::TrainConfig config{o.epochs, o.batch, o.lr, o.seed};
+    const stage04::TrainConfig config{o.epochs, o.batch, o.lr, o.seed, rung};
     const stage04::TrainOutcome outcome =
         stage04::train(params, train_set, &test_set, config, callbacks);
 
@@ -132,6 +145,7 @@ int main(int argc, char** argv) {
       mnist::Results results;
       results.add("stage", "04")
           .add("name", "backprop")
+          .add("rung", rung)
           .add("epochs", o.epochs)
           .add("batch", o.batch)
           .add("lr", o.lr)

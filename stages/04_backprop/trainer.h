@@ -18,7 +18,13 @@ struct TrainConfig {
   int batch = 128;    ///< images per step; the last step of an epoch takes what is left
   float lr = 1e-3f;   ///< Adam's learning rate
   uint64_t seed = 1;  ///< drives the shuffle of every epoch and every dropout mask
+  /// The training step: 1, layer by layer (train_step.h); 2, each thread takes whole
+  /// slices of the batch through every layer (batch_parallel_step.h). Same arithmetic.
+  int rung = 1;
 };
+
+/// The highest rung TrainConfig::rung can name.
+constexpr int kRungs = 2;
 
 /// The seed of epoch `epoch`'s shuffle (for mnist::shuffled_indices), derived from the
 /// run's seed: every epoch gets its own order, the same on every run with that seed.
@@ -38,16 +44,17 @@ struct StepProgress {
 
 /// What one epoch did.
 struct EpochReport {
-  int epoch = 0;                 ///< 1-based
-  double loss = 0;               ///< mean training loss over the epoch (with dropout)
-  double test_accuracy = -1;     ///< after the epoch; -1 when there is no test set
-  double seconds = 0;            ///< training time, evaluation not included
-  double images_per_second = 0;  ///< training images per training second
-  double data_seconds = 0;       ///< gathering batches and drawing dropout masks
-  double forward_seconds = 0;    ///< forward_pass
-  double backward_seconds = 0;   ///< backward_pass, loss included
-  double optimiser_seconds = 0;  ///< Adam
-  double eval_seconds = 0;       ///< the test-set evaluation after the epoch
+  int epoch = 0;                        ///< 1-based
+  double loss = 0;                      ///< mean training loss over the epoch (with dropout)
+  double test_accuracy = -1;            ///< after the epoch; -1 when there is no test set
+  double seconds = 0;                   ///< training time, evaluation not included
+  double images_per_second = 0;         ///< training images per training second
+  double data_seconds = 0;              ///< gathering batches and drawing dropout masks
+  double forward_seconds = 0;           ///< forward_pass
+  double backward_seconds = 0;          ///< backward_pass, loss included
+  double optimiser_seconds = 0;         ///< Adam (rung 2: the gradient sums and Adam, fused)
+  double forward_backward_seconds = 0;  ///< rung 2: forward and backward, one parallel region
+  double eval_seconds = 0;              ///< the test-set evaluation after the epoch
 };
 
 /// The whole run.

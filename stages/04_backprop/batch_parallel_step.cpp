@@ -1,0 +1,151 @@
+#include "04_backprop/batch_parallel_step.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <exception>
+#include <stdexcept>
+#include <string>
+
+#include "common/network.h"
+
+namespace stage04 {
+
+namespace {
+
+using mnist::Tensor;
+using namespace mnist::net;
+
+/// Rows [first, first + count) of t (a tensor whose first dimension is the batch) into
+/// `rows`, which is reallocated only when its shape changes.
+void copy_rows(const Tensor& t, int first, int count, Tensor& rows) {
+  mnist::Shape shape = t.shape();
+  shape[0] = count;
+  if (rows.shape() != shape) rows = Tensor(shape);
+  const int64_t row = t.size() / t.dim(0);
+  std::copy_n(t.data() + first * row, count * row, rows.data());
+}
+
+/// Thread `thread`'s part [begin, end) of n elements shared among `threads`.
+std::pair<int64_t, int64_t> share(int64_t n, int thread, int threads) {
+  return {n * thread / threads, n * (thread + 1) / threads};
+}
+
+}  // namespace
+
+float BatchParallelStep::forward_backward(const mnist::Params& params, const Tensor& images,
+                                          std::span<const int> labels, const Tensor& mask) {
+  if (images.rank() != 4 || images.dim(0) < 1 ||
+      static_cast<int64_t>(labels.size()) != images.dim(0)) {
+    throw std::invalid_argument("BatchParallelStep: " + std::to_string(labels.size()) +
+                                " labels for images " + mnist::to_string(images.shape()));
+  }
+  const int N = images.dim(0);
+  if (!mask.empty()) mnist::expect_shape(mask, {N, kFlat}, "dropout mask");
+  slices_ = (N + kSliceImages - 1) / kSliceImages;
+  while (static_cast<int>(slots_.size()) < slices_) slots_.push_back(mnist::zero_params());
+  weights_.assign(static_cast<size_t>(slices_), 0.0f);
+  losses_.assign(static_cast<size_t>(slices_), 0.0f);
+  workers_.resize(std::max(workers_.size(), static_cast<size_t>(omp_get_max_threads())));
+
+  std::exception_ptr failure;  // an exception must not leave an OpenMP region: carry it out
+  // The layer functions inside have parallel loops of their own; inside this region they
+  // run on the thread that calls them (OpenMP does not nest teams unless asked to).
+  // Slices are handed out one at a time as threads come free (dynamic): which thread takes
+  // a slice changes nothing in its result, and a thread that the machine slows down then
+  // does less of the work.
+#pragma omp parallel for schedule(dynamic, 1)
+  for (int s = 0; s < slices_; ++s) {
+    try {
+      Worker& w = workers_[static_cast<size_t>(omp_get_thread_num())];
+      const int first = s * kSliceImages, count = std::min(kSliceImages, N - first);
+      copy_rows(images, first, count, w.images);
+      if (mask.empty()) {
+        w.mask = Tensor();
+      } else {
+        copy_rows(mask, first, count, w.mask);
+      }
+      forward_pass(params, w.images, w.mask, w.cache);
+      losses_[static_cast<size_t>(s)] =
+          backward_pass(params, w.images, w.cache,
+                        labels.subspan(static_cast<size_t>(first), static_cast<size_t>(count)),
+                        w.mask, slots_[static_cast<size_t>(s)]);
+      weights_[static_cast<size_t>(s)] = static_cast<float>(count) / static_cast<float>(N);
+    } catch (...) {
+#pragma omp critical(stage04_slice_failure)
+      failure = std::current_exception();
+    }
+  }
+  if (failure) std::rethrow_exception(failure);
+
+  double total = 0;  // each slice's mean loss, weighted by its images
+  for (int s = 0; s < slices_; ++s) {
+    total += double{losses_[static_cast<size_t>(s)]} * weights_[static_cast<size_t>(s)];
+  }
+  return static_cast<float>(total);
+}
+
+bool BatchParallelStep::sum_share(int thread, int threads) {
+  auto sums = sum_.list();
+  bool finite = true;
+  for (size_t i = 0; i < sums.size(); ++i) {
+    const auto [begin, end] = share(sums[i].tensor->size(), thread, threads);
+    float* out = sums[i].tensor->data();
+    // Slice by slice, in slice order: every element gets the same additions in the same
+    // order whichever thread does it. The first slot is written, not added, so sum_ needs
+    // no clearing first.
+    for (int s = 0; s < slices_; ++s) {
+      const float* in = slots_[static_cast<size_t>(s)].list()[i].tensor->data();
+      const float w = weights_[static_cast<size_t>(s)];
+      if (s == 0) {
+        for (int64_t j = begin; j < end; ++j) out[j] = w * in[j];
+      } else {
+        for (int64_t j = begin; j < end; ++j) out[j] += w * in[j];
+      }
+    }
+    for (int64_t j = begin; j < end; ++j) finite &= std::isfinite(out[j]);
+  }
+  return finite;
+}
+
+const mnist::Params& BatchParallelStep::reduce(bool* finite) {
+  std::atomic<bool> all_finite = true;
+#pragma omp parallel
+  if (!sum_share(omp_get_thread_num(), omp_get_num_threads())) all_finite = false;
+  if (finite) *finite = all_finite;
+  return sum_;
+}
+
+bool BatchParallelStep::reduce_into_adam(mnist::Params& params, Adam& adam) {
+  std::atomic<bool> all_finite = true;
+  std::exception_ptr failure;
+  float alpha = 0;
+#pragma omp parallel
+  {
+    const int thread = omp_get_thread_num(), threads = omp_get_num_threads();
+    if (!sum_share(thread, threads)) all_finite = false;
+      // Every sum must be known finite before any parameter changes: wait for all threads.
+#pragma omp barrier
+#pragma omp single
+    try {
+      if (all_finite) alpha = adam.begin_step(params, sum_);
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    // (single ends with a barrier: alpha and failure are set for everyone past here.)
+    if (all_finite && !failure) {
+      auto sums = sum_.list();
+      for (size_t i = 0; i < sums.size(); ++i) {
+        // The same share this thread just summed: its part of sum_ is still in its cache.
+        const auto [begin, end] = share(sums[i].tensor->size(), thread, threads);
+        adam.update(params, i, begin, end, sums[i].tensor->data(), alpha);
+      }
+    }
+  }
+  if (failure) std::rethrow_exception(failure);
+  return all_finite;
+}
+
+}  // namespace stage04

@@ -1,0 +1,74 @@
+/// \file
+/// \brief Rung 2 of the training step: the threads split the batch, not each layer.
+///
+/// Rung 1 (train_step.h) runs the batch through one layer at a time, and every layer shares
+/// its work among the threads: each GEMM and each pass over an activation is its own
+/// parallel region, a fork and a join of the thread team, some twenty per step, and every
+/// activation of the whole batch (conv1's output alone is 11 MB) is written to memory by
+/// one layer and read back by the next. Here the batch is cut into slices of
+/// kSliceImages images, and a thread takes a whole slice through the whole forward and
+/// backward pass, on the same layer functions, before it takes the next: one parallel
+/// region per step, and a slice's activations are small enough to stay in the thread's
+/// own cache from the layer that writes them to the one that reads them.
+///
+/// Each slice leaves its gradient in a slot of its own. The slots are then added in slice
+/// order, whichever thread computed them, so the result is the same to the last bit for any
+/// number of threads; and the Adam update of each parameter follows as soon as its sum is
+/// done, in the same parallel region, while the sum is still in the cache.
+#pragma once
+
+#include <span>
+#include <vector>
+
+#include "04_backprop/adam.h"
+#include "04_backprop/train_step.h"
+#include "common/params.h"
+#include "common/tensor.h"
+
+namespace stage04 {
+
+/// Images in one slice of the batch. Fixed, so that how the batch is cut, and so every
+/// sum, never depends on the thread count. Eight images keep a slice's largest tensor,
+/// conv2's unfolded input (288 x 8*121 floats, 1.1 MB), inside one core's L2 cache.
+constexpr int kSliceImages = 8;
+
+/// The training step of rung 2, with the buffers it reuses from step to step.
+class BatchParallelStep {
+ public:
+  /// Forward and backward of every slice of the batch, one parallel region for all of
+  /// them. Arguments as for loss_and_gradients() (mask may be empty: no dropout). Leaves
+  /// each slice's gradient in its slot for reduce() or reduce_into_adam(), and returns the
+  /// batch's mean loss.
+  float forward_backward(const mnist::Params& params, const mnist::Tensor& images,
+                         std::span<const int> labels, const mnist::Tensor& mask);
+
+  /// Adds the slices' gradients, in slice order, into the batch's mean gradient; returns
+  /// it (valid until the next call). Returns false in `finite` when any of it is NaN or
+  /// infinite.
+  const mnist::Params& reduce(bool* finite = nullptr);
+
+  /// reduce() and then, in the same parallel region, one Adam step of params with that
+  /// gradient, each thread updating the part of the parameters it has just summed. When
+  /// any gradient is not finite, nothing is updated and it returns false.
+  bool reduce_into_adam(mnist::Params& params, Adam& adam);
+
+ private:
+  /// What one thread works on: the current slice's inputs and forward cache.
+  struct Worker {
+    mnist::Tensor images;  ///< the slice's images [n,1,28,28]
+    mnist::Tensor mask;    ///< the slice's rows of the dropout mask [n,1600], or empty
+    ForwardCache cache;    ///< the slice's activations
+  };
+  std::vector<Worker> workers_;               // one per thread
+  std::vector<mnist::Params> slots_;          // one gradient per slice, each the slice's mean
+  std::vector<float> weights_;                // slice images / batch images: its share of the mean
+  std::vector<float> losses_;                 // each slice's mean loss
+  mnist::Params sum_ = mnist::zero_params();  // the batch's mean gradient
+  int slices_ = 0;                            // slices in the last batch
+
+  /// Thread `thread` of `threads`: sums its share of every tensor's elements over the
+  /// slots, in slice order, into sum_. Returns false if any of those sums is not finite.
+  bool sum_share(int thread, int threads);
+};
+
+}  // namespace stage04
