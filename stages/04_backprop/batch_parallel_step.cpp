@@ -67,11 +67,17 @@ float BatchParallelStep::forward_backward(const mnist::Params& params, const Ten
       } else {
         copy_rows(mask, first, count, w.mask);
       }
-      forward_pass(params, w.images, w.mask, w.cache);
-      losses_[static_cast<size_t>(s)] =
-          backward_pass(params, w.images, w.cache,
-                        labels.subspan(static_cast<size_t>(first), static_cast<size_t>(count)),
-                        w.mask, slots_[static_cast<size_t>(s)]);
+      const std::span<const int> slice_labels =
+          labels.subspan(static_cast<size_t>(first), static_cast<size_t>(count));
+      mnist::Params& grads = slots_[static_cast<size_t>(s)];
+      float& loss = losses_[static_cast<size_t>(s)];
+      if (fused_layers_) {
+        loss =
+            fused_slice_loss_and_gradients(params, w.images, slice_labels, w.mask, w.fused, grads);
+      } else {
+        forward_pass(params, w.images, w.mask, w.cache);
+        loss = backward_pass(params, w.images, w.cache, slice_labels, w.mask, grads);
+      }
       weights_[static_cast<size_t>(s)] = static_cast<float>(count) / static_cast<float>(N);
     } catch (...) {
 #pragma omp critical(stage04_slice_failure)

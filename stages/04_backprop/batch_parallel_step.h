@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "04_backprop/adam.h"
+#include "04_backprop/fused_slice.h"
 #include "04_backprop/train_step.h"
 #include "common/params.h"
 #include "common/tensor.h"
@@ -32,9 +33,13 @@ namespace stage04 {
 /// conv2's unfolded input (288 x 8*121 floats, 1.1 MB), inside one core's L2 cache.
 constexpr int kSliceImages = 8;
 
-/// The training step of rung 2, with the buffers it reuses from step to step.
+/// The training step of rungs 2 and 3, with the buffers it reuses from step to step.
 class BatchParallelStep {
  public:
+  /// Rung 2 runs each slice through rung 1's layer functions (forward_pass, backward_pass);
+  /// with `fused_layers`, rung 3, through fused_slice_loss_and_gradients().
+  explicit BatchParallelStep(bool fused_layers = false) : fused_layers_(fused_layers) {}
+
   /// Forward and backward of every slice of the batch, one parallel region for all of
   /// them. Arguments as for loss_and_gradients() (mask may be empty: no dropout). Leaves
   /// each slice's gradient in its slot for reduce() or reduce_into_adam(), and returns the
@@ -55,10 +60,12 @@ class BatchParallelStep {
  private:
   /// What one thread works on: the current slice's inputs and forward cache.
   struct Worker {
-    mnist::Tensor images;  ///< the slice's images [n,1,28,28]
-    mnist::Tensor mask;    ///< the slice's rows of the dropout mask [n,1600], or empty
-    ForwardCache cache;    ///< the slice's activations
+    mnist::Tensor images;   ///< the slice's images [n,1,28,28]
+    mnist::Tensor mask;     ///< the slice's rows of the dropout mask [n,1600], or empty
+    ForwardCache cache;     ///< the slice's activations (rung 2)
+    FusedSliceCache fused;  ///< the slice's activations (rung 3)
   };
+  bool fused_layers_;
   std::vector<Worker> workers_;               // one per thread
   std::vector<mnist::Params> slots_;          // one gradient per slice, each the slice's mean
   std::vector<float> weights_;                // slice images / batch images: its share of the mean

@@ -91,16 +91,22 @@ void register_benchmarks() {
         stage04::backward_pass(params, s.images, cache, s.labels, s.mask, s.grads));
     adam.step(params, s.grads);
   });
-  // Rung 2, the same step with the threads splitting the batch instead of each layer
-  // (batch_parallel_step.h): forward and backward of every slice, then the sums and Adam.
-  add("stage04.rung2.train_step", train, [] {
-    Step& s = step();
-    static mnist::Params params = s.params.clone();
-    static stage04::Adam adam;
-    static stage04::BatchParallelStep batch_parallel;
-    benchmark::DoNotOptimize(batch_parallel.forward_backward(params, s.images, s.labels, s.mask));
-    batch_parallel.reduce_into_adam(params, adam);
-  });
+  // Rungs 2 and 3, the same step with the threads splitting the batch instead of each layer
+  // (batch_parallel_step.h), rung 3 with conv1 and the head fused (fused_slice.h): forward
+  // and backward of every slice, then the sums and Adam.
+  for (const int rung : {2, 3}) {
+    add(rung == 2 ? "stage04.rung2.train_step" : "stage04.rung3.train_step", train, [rung] {
+      Step& s = step();
+      static mnist::Params params[2] = {s.params.clone(), s.params.clone()};
+      static stage04::Adam adam[2];
+      static stage04::BatchParallelStep batch_parallel[2] = {stage04::BatchParallelStep(false),
+                                                             stage04::BatchParallelStep(true)};
+      const int i = rung - 2;
+      benchmark::DoNotOptimize(
+          batch_parallel[i].forward_backward(params[i], s.images, s.labels, s.mask));
+      batch_parallel[i].reduce_into_adam(params[i], adam[i]);
+    });
+  }
   add("stage04.step.forward", forward, [] {
     Step& s = step();
     static stage04::ForwardCache cache;

@@ -1,6 +1,7 @@
-// Rung 2's step (batch_parallel_step.h): its gradients against finite differences, its
-// weights against rung 1's after several Adam steps with the same dropout masks, the same
-// bits for 1, 2 and 3 threads, and a non-finite gradient that must change nothing.
+// Rungs 2 and 3 (batch_parallel_step.h, fused_slice.h): their gradients against finite
+// differences, their weights against rung 1's after several Adam steps with the same
+// dropout masks, the same bits for 1, 2 and 3 threads, and a non-finite gradient that must
+// change nothing.
 #include "04_backprop/batch_parallel_step.h"
 
 #include <gtest/gtest.h>
@@ -22,22 +23,25 @@ using gradient_check::make_problem;
 using gradient_check::Problem;
 using mnist::Tensor;
 
-/// Rung 2's loss and mean gradient of one batch, in loss_and_gradients' form.
-float rung2_loss_and_gradients(const mnist::Params& params, const Tensor& images,
-                               std::span<const int> labels, const Tensor& mask,
-                               mnist::Params& grads) {
-  stage04::BatchParallelStep step;
-  const float loss = step.forward_backward(params, images, labels, mask);
-  grads = step.reduce().clone();
-  return loss;
+constexpr int kFastRungs[] = {2, 3};
+
+/// The loss and mean gradient of one batch on rung 2 or 3, in loss_and_gradients' form.
+gradient_check::LossAndGradients loss_and_gradients_of(int rung) {
+  return [rung](const mnist::Params& params, const Tensor& images, std::span<const int> labels,
+                const Tensor& mask, mnist::Params& grads) {
+    stage04::BatchParallelStep step(rung == 3);
+    const float loss = step.forward_backward(params, images, labels, mask);
+    grads = step.reduce().clone();
+    return loss;
+  };
 }
 
-/// Several Adam steps of rung 1 or 2 on one problem, a fresh dropout mask each step drawn
+/// Several Adam steps of rung 1, 2 or 3 on one problem, a fresh dropout mask each step drawn
 /// from the same seed for both rungs; returns the weights.
 mnist::Params train_steps(const Problem& p, int rung, int steps) {
   mnist::Params params = p.params.clone();
   stage04::Adam adam;
-  stage04::BatchParallelStep batch_parallel;
+  stage04::BatchParallelStep batch_parallel(rung == 3);
   mnist::Params grads;
   mnist::Rng masks(99);
   const int N = p.images.dim(0);
@@ -62,9 +66,12 @@ TEST(BatchParallelStep, GradientsMatchFiniteDifferences) {
   static_assert(stage04::kSliceImages == 8, "the batch below is meant to cut 8 + 2");
   const Problem p = make_problem(21, 10);
   mnist::Rng rng(21);
-  gradient_check::check_gradients(p, stage04::make_dropout_mask(10, rng), 21,
-                                  rung2_loss_and_gradients);
-  gradient_check::check_gradients(p, Tensor(), 22, rung2_loss_and_gradients);
+  const Tensor mask = stage04::make_dropout_mask(10, rng);
+  for (const int rung : kFastRungs) {
+    SCOPED_TRACE("rung " + std::to_string(rung));
+    gradient_check::check_gradients(p, mask, 21, loss_and_gradients_of(rung));
+    gradient_check::check_gradients(p, Tensor(), 22, loss_and_gradients_of(rung));
+  }
 }
 
 TEST(BatchParallelStep, AgreesWithRungOneAfterStepsWithTheSameMasks) {
@@ -87,15 +94,17 @@ TEST(BatchParallelStep, AgreesWithRungOneAfterStepsWithTheSameMasks) {
       kSteps * double{stage04::AdamConfig{}.lr} * 2 * longest_sum * kUnitRoundoff;
   const Problem p = make_problem(23, kImages);
   const mnist::Params one = train_steps(p, 1, kSteps);
-  const mnist::Params two = train_steps(p, 2, kSteps);
-  auto a = one.list();
-  auto b = two.list();
-  for (size_t t = 0; t < a.size(); ++t) {
-    double worst = 0;
-    for (int64_t i = 0; i < a[t].tensor->size(); ++i) {
-      worst = std::max(worst, std::abs(double{(*a[t].tensor)[i]} - (*b[t].tensor)[i]));
+  for (const int rung : kFastRungs) {
+    const mnist::Params fast = train_steps(p, rung, kSteps);
+    auto a = one.list();
+    auto b = fast.list();
+    for (size_t t = 0; t < a.size(); ++t) {
+      double worst = 0;
+      for (int64_t i = 0; i < a[t].tensor->size(); ++i) {
+        worst = std::max(worst, std::abs(double{(*a[t].tensor)[i]} - (*b[t].tensor)[i]));
+      }
+      EXPECT_LE(worst, tolerance) << a[t].name << " on rung " << rung;
     }
-    EXPECT_LE(worst, tolerance) << a[t].name;
   }
 }
 
@@ -106,51 +115,56 @@ TEST(BatchParallelStep, SameBitsForOneTwoAndThreeThreads) {
   // 44 images: five full slices and a short one, shared unevenly among 2 and 3 threads.
   const Problem p = make_problem(25, 44);
   const int threads = omp_get_max_threads();
-  std::vector<mnist::Params> results;
-  for (int t : {1, 2, 3}) {
-    omp_set_num_threads(t);
-    results.push_back(train_steps(p, 2, 3));
+  for (const int rung : kFastRungs) {
+    std::vector<mnist::Params> results;
+    for (int t : {1, 2, 3}) {
+      omp_set_num_threads(t);
+      results.push_back(train_steps(p, rung, 3));
+    }
+    for (size_t r = 1; r < results.size(); ++r) {
+      auto want = results[0].list();
+      auto got = results[r].list();
+      for (size_t t = 0; t < want.size(); ++t) {
+        EXPECT_EQ(0, std::memcmp(want[t].tensor->data(), got[t].tensor->data(),
+                                 sizeof(float) * static_cast<size_t>(want[t].tensor->size())))
+            << want[t].name << " differs with " << r + 1 << " threads on rung " << rung;
+      }
+    }
+    EXPECT_NE(0, std::memcmp(results[0].fc_weight.data(), p.params.fc_weight.data(),
+                             sizeof(float) * static_cast<size_t>(p.params.fc_weight.size())))
+        << "training changed nothing";
   }
   omp_set_num_threads(threads);
-  for (size_t r = 1; r < results.size(); ++r) {
-    auto want = results[0].list();
-    auto got = results[r].list();
-    for (size_t t = 0; t < want.size(); ++t) {
-      EXPECT_EQ(0, std::memcmp(want[t].tensor->data(), got[t].tensor->data(),
-                               sizeof(float) * static_cast<size_t>(want[t].tensor->size())))
-          << want[t].name << " differs with " << r + 1 << " threads";
-    }
-  }
-  EXPECT_NE(0, std::memcmp(results[0].fc_weight.data(), p.params.fc_weight.data(),
-                           sizeof(float) * static_cast<size_t>(p.params.fc_weight.size())))
-      << "training changed nothing";
 #endif
 }
 
 TEST(BatchParallelStep, ANonFiniteGradientChangesNothing) {
   Problem p = make_problem(27, 12);
   p.images[9 * 784 + 400] = NAN;  // one pixel of the second slice
-  stage04::BatchParallelStep step;
-  stage04::Adam adam;
-  mnist::Params params = p.params.clone();
-  step.forward_backward(params, p.images, p.labels, Tensor());
-  bool finite = true;
-  step.reduce(&finite);
-  EXPECT_FALSE(finite);
-  EXPECT_FALSE(step.reduce_into_adam(params, adam));
-  EXPECT_EQ(adam.steps(), 0);
-  auto before = p.params.list();
-  auto after = params.list();
-  for (size_t t = 0; t < before.size(); ++t) {
-    EXPECT_EQ(0, std::memcmp(before[t].tensor->data(), after[t].tensor->data(),
-                             sizeof(float) * static_cast<size_t>(before[t].tensor->size())))
-        << before[t].name;
+  for (const int rung : kFastRungs) {
+    SCOPED_TRACE("rung " + std::to_string(rung));
+    stage04::BatchParallelStep step(rung == 3);
+    stage04::Adam adam;
+    mnist::Params params = p.params.clone();
+    step.forward_backward(params, p.images, p.labels, Tensor());
+    bool finite = true;
+    step.reduce(&finite);
+    EXPECT_FALSE(finite);
+    EXPECT_FALSE(step.reduce_into_adam(params, adam));
+    EXPECT_EQ(adam.steps(), 0);
+    auto before = p.params.list();
+    auto after = params.list();
+    for (size_t t = 0; t < before.size(); ++t) {
+      EXPECT_EQ(0, std::memcmp(before[t].tensor->data(), after[t].tensor->data(),
+                               sizeof(float) * static_cast<size_t>(before[t].tensor->size())))
+          << before[t].name;
+    }
   }
 }
 
 TEST(BatchParallelStep, RejectsMismatchedLabelsAndMasks) {
   const Problem p = make_problem(29, 3);
-  stage04::BatchParallelStep step;
+  stage04::BatchParallelStep step(true);
   const std::vector<int> two_labels = {1, 2};
   EXPECT_THROW(step.forward_backward(p.params, p.images, two_labels, Tensor()),
                std::invalid_argument);
