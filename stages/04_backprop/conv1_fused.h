@@ -19,19 +19,21 @@
 namespace stage04 {
 
 /// relu(maxpool2x2(conv1(images))) for a batch: images [N,1,28,28], weight [32,1,3,3],
-/// bias [32]; pooled [N,32,13,13] (NCHW, conv2's input) and winner, N*32*13*13 bytes in
-/// the same order: which position of its window (0 top-left, 1 top-right, 2 bottom-left,
-/// 3 bottom-right; the first in that order on a tie, as rung 1) held the maximum. Both are
-/// reallocated only when their size changes.
+/// bias [32]; pooled [N,32,13,13] (NCHW, conv2's input) and winner, N*13*13*32 bytes
+/// (window-major, channel last): which position of its window held the maximum (0
+/// top-left, 1 top-right, 2 bottom-left, 3 bottom-right; the first in that order on a tie,
+/// as rung 1), or 4 where that maximum was not positive and ReLU lets no gradient through.
+/// Both are reallocated only when their size changes.
 void conv1_relu_pool_forward(const mnist::Tensor& images, const mnist::Tensor& weight,
                              const mnist::Tensor& bias, mnist::Tensor& pooled,
                              std::vector<uint8_t>& winner);
 
-/// The backward of conv1_relu_pool_forward: from dpooled [N,32,13,13], overwrites dweight
-/// [32,1,3,3] and dbias [32]. A window's gradient goes to its winning position only, and
-/// only when the pooled value is positive (ReLU's slope at 0 taken as 0, as rung 1).
-void conv1_relu_pool_backward(const mnist::Tensor& images, const mnist::Tensor& pooled,
-                              const std::vector<uint8_t>& winner, const mnist::Tensor& dpooled,
-                              mnist::Tensor& dweight, mnist::Tensor& dbias);
+/// The backward of conv1_relu_pool_forward: from dpooled [N,32,13,13] and the forward's
+/// winner, overwrites dweight [32,1,3,3] and dbias [32]. A window's gradient goes to its
+/// winning position only, and only when the pooled value was positive (ReLU's slope at 0
+/// taken as 0, as rung 1).
+void conv1_relu_pool_backward(const mnist::Tensor& images, const std::vector<uint8_t>& winner,
+                              const mnist::Tensor& dpooled, mnist::Tensor& dweight,
+                              mnist::Tensor& dbias);
 
 }  // namespace stage04

@@ -31,8 +31,7 @@ float fused_slice_loss_and_gradients(const mnist::Params& params, const mnist::T
   c.dfeatures = std::move(c.dfeatures).reshaped({n, kFlat});
   conv2d_backward_channel_major(c.pool1, params.conv2_weight, dconv2, grads.conv2_weight,
                                 grads.conv2_bias, &c.dpool1, &c.conv2_columns);
-  conv1_relu_pool_backward(images, c.pool1, c.pool1_winner, c.dpool1, grads.conv1_weight,
-                           grads.conv1_bias);
+  conv1_relu_pool_backward(images, c.pool1_winner, c.dpool1, grads.conv1_weight, grads.conv1_bias);
   return loss;
 }
 
