@@ -35,6 +35,12 @@ std::pair<int64_t, int64_t> share(int64_t n, int thread, int threads) {
 
 }  // namespace
 
+BatchParallelStep::BatchParallelStep(int rung) : rung_(rung) {
+  if (rung < 2 || rung > 4) {
+    throw std::invalid_argument("BatchParallelStep: no rung " + std::to_string(rung));
+  }
+}
+
 float BatchParallelStep::forward_backward(const mnist::Params& params, const Tensor& images,
                                           std::span<const int> labels, const Tensor& mask) {
   if (images.rank() != 4 || images.dim(0) < 1 ||
@@ -71,9 +77,9 @@ float BatchParallelStep::forward_backward(const mnist::Params& params, const Ten
           labels.subspan(static_cast<size_t>(first), static_cast<size_t>(count));
       mnist::Params& grads = slots_[static_cast<size_t>(s)];
       float& loss = losses_[static_cast<size_t>(s)];
-      if (fused_layers_) {
-        loss =
-            fused_slice_loss_and_gradients(params, w.images, slice_labels, w.mask, w.fused, grads);
+      if (rung_ >= 3) {
+        loss = fused_slice_loss_and_gradients(params, w.images, slice_labels, w.mask, rung_ == 4,
+                                              w.fused, grads);
       } else {
         forward_pass(params, w.images, w.mask, w.cache);
         loss = backward_pass(params, w.images, w.cache, slice_labels, w.mask, grads);

@@ -1,5 +1,6 @@
 /// \file
-/// \brief Rung 2 of the training step: the threads split the batch, not each layer.
+/// \brief Rung 2 of the training step: the threads split the batch, not each layer (and the
+/// frame of rungs 3 and 4, which change only what a thread does with a slice).
 ///
 /// Rung 1 (train_step.h) runs the batch through one layer at a time, and every layer shares
 /// its work among the threads: each GEMM and each pass over an activation is its own
@@ -37,8 +38,8 @@ constexpr int kSliceImages = 8;
 class BatchParallelStep {
  public:
   /// Rung 2 runs each slice through rung 1's layer functions (forward_pass, backward_pass);
-  /// with `fused_layers`, rung 3, through fused_slice_loss_and_gradients().
-  explicit BatchParallelStep(bool fused_layers = false) : fused_layers_(fused_layers) {}
+  /// rungs 3 and 4 through fused_slice_loss_and_gradients(), rung 4 with implicit GEMMs.
+  explicit BatchParallelStep(int rung = 2);
 
   /// Forward and backward of every slice of the batch, one parallel region for all of
   /// them. Arguments as for loss_and_gradients() (mask may be empty: no dropout). Leaves
@@ -63,9 +64,9 @@ class BatchParallelStep {
     mnist::Tensor images;   ///< the slice's images [n,1,28,28]
     mnist::Tensor mask;     ///< the slice's rows of the dropout mask [n,1600], or empty
     ForwardCache cache;     ///< the slice's activations (rung 2)
-    FusedSliceCache fused;  ///< the slice's activations (rung 3)
+    FusedSliceCache fused;  ///< the slice's activations (rungs 3 and 4)
   };
-  bool fused_layers_;
+  int rung_;
   std::vector<Worker> workers_;               // one per thread
   std::vector<mnist::Params> slots_;          // one gradient per slice, each the slice's mean
   std::vector<float> weights_;                // slice images / batch images: its share of the mean

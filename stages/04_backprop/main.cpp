@@ -44,7 +44,7 @@ void print_epoch(const stage04::EpochReport& r, int epochs, bool terminal, bool 
   if (r.test_accuracy >= 0) std::printf("  test accuracy %.2f%%", 100.0 * r.test_accuracy);
   std::printf("  %.1f s  %.0f images/s  %.1f GFLOP/s\n", r.seconds, r.images_per_second,
               r.images_per_second * mnist::net::kTrainFlops / 1e9);
-  if (verbose && r.forward_backward_seconds > 0) {  // rungs 2, 3: one pass does both
+  if (verbose && r.forward_backward_seconds > 0) {  // rungs 2-4: one pass does both
     std::printf("      data %.2f s  forward+backward %.2f s  sums+Adam %.2f s  (eval %.2f s)\n",
                 r.data_seconds, r.forward_backward_seconds, r.optimiser_seconds, r.eval_seconds);
   } else if (verbose) {
@@ -75,7 +75,8 @@ int main(int argc, char** argv) {
         {{"rung", "N",
           "1: layer by layer, each layer shared among the threads; 2: each thread takes "
           "whole slices of the batch through every layer, one parallel region per step; 3: "
-          "as 2, with conv1 and the dense layer's passes fused (default 1)",
+          "as 2, with conv1 and the dense layer's passes fused; 4: as 3, with conv2 as "
+          "implicit GEMMs, no column matrices (default 1)",
           "1"}}};
     auto options = mnist::parse_cli(argc, argv, spec);
     if (!options) return 0;

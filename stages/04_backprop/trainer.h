@@ -20,12 +20,13 @@ struct TrainConfig {
   uint64_t seed = 1;  ///< drives the shuffle of every epoch and every dropout mask
   /// The training step: 1, layer by layer (train_step.h); 2, each thread takes whole
   /// slices of the batch through every layer (batch_parallel_step.h); 3, the same with
-  /// conv1 and the dense head fused (fused_slice.h). Same arithmetic.
+  /// conv1 and the dense head fused (fused_slice.h); 4, and conv2 as implicit GEMMs
+  /// (conv2_implicit.h). Same arithmetic.
   int rung = 1;
 };
 
 /// The highest rung TrainConfig::rung can name.
-constexpr int kRungs = 3;
+constexpr int kRungs = 4;
 
 /// The seed of epoch `epoch`'s shuffle (for mnist::shuffled_indices), derived from the
 /// run's seed: every epoch gets its own order, the same on every run with that seed.
@@ -53,8 +54,8 @@ struct EpochReport {
   double data_seconds = 0;              ///< gathering batches and drawing dropout masks
   double forward_seconds = 0;           ///< forward_pass
   double backward_seconds = 0;          ///< backward_pass, loss included
-  double optimiser_seconds = 0;         ///< Adam (rungs 2 and 3: the gradient sums and Adam, fused)
-  double forward_backward_seconds = 0;  ///< rungs 2, 3: forward and backward, one parallel region
+  double optimiser_seconds = 0;         ///< Adam (rungs 2-4: the gradient sums and Adam, fused)
+  double forward_backward_seconds = 0;  ///< rungs 2-4: forward and backward, one parallel region
   double eval_seconds = 0;              ///< the test-set evaluation after the epoch
 };
 

@@ -1,7 +1,6 @@
-// Rungs 2 and 3 (batch_parallel_step.h, fused_slice.h): their gradients against finite
-// differences, their weights against rung 1's after several Adam steps with the same
-// dropout masks, the same bits for 1, 2 and 3 threads, and a non-finite gradient that must
-// change nothing.
+// Rungs 2 to 4 (batch_parallel_step.h, fused_slice.h, conv2_implicit.h): their gradients against
+// finite differences, their weights against rung 1's after several Adam steps with the same dropout
+// masks, the same bits for 1, 2 and 3 threads, and a non-finite gradient that must change nothing.
 #include "04_backprop/batch_parallel_step.h"
 
 #include <gtest/gtest.h>
@@ -23,13 +22,13 @@ using gradient_check::make_problem;
 using gradient_check::Problem;
 using mnist::Tensor;
 
-constexpr int kFastRungs[] = {2, 3};
+constexpr int kFastRungs[] = {2, 3, 4};
 
 /// The loss and mean gradient of one batch on rung 2 or 3, in loss_and_gradients' form.
 gradient_check::LossAndGradients loss_and_gradients_of(int rung) {
   return [rung](const mnist::Params& params, const Tensor& images, std::span<const int> labels,
                 const Tensor& mask, mnist::Params& grads) {
-    stage04::BatchParallelStep step(rung == 3);
+    stage04::BatchParallelStep step(rung);
     const float loss = step.forward_backward(params, images, labels, mask);
     grads = step.reduce().clone();
     return loss;
@@ -41,7 +40,7 @@ gradient_check::LossAndGradients loss_and_gradients_of(int rung) {
 mnist::Params train_steps(const Problem& p, int rung, int steps) {
   mnist::Params params = p.params.clone();
   stage04::Adam adam;
-  stage04::BatchParallelStep batch_parallel(rung == 3);
+  stage04::BatchParallelStep batch_parallel(std::max(rung, 2));
   mnist::Params grads;
   mnist::Rng masks(99);
   const int N = p.images.dim(0);
@@ -143,7 +142,7 @@ TEST(BatchParallelStep, ANonFiniteGradientChangesNothing) {
   p.images[9 * 784 + 400] = NAN;  // one pixel of the second slice
   for (const int rung : kFastRungs) {
     SCOPED_TRACE("rung " + std::to_string(rung));
-    stage04::BatchParallelStep step(rung == 3);
+    stage04::BatchParallelStep step(rung);
     stage04::Adam adam;
     mnist::Params params = p.params.clone();
     step.forward_backward(params, p.images, p.labels, Tensor());
@@ -164,7 +163,7 @@ TEST(BatchParallelStep, ANonFiniteGradientChangesNothing) {
 
 TEST(BatchParallelStep, RejectsMismatchedLabelsAndMasks) {
   const Problem p = make_problem(29, 3);
-  stage04::BatchParallelStep step(true);
+  stage04::BatchParallelStep step(4);
   const std::vector<int> two_labels = {1, 2};
   EXPECT_THROW(step.forward_backward(p.params, p.images, two_labels, Tensor()),
                std::invalid_argument);
