@@ -23,7 +23,7 @@ using namespace mnist::net;
 void copy_rows(const Tensor& t, int first, int count, Tensor& rows) {
   mnist::Shape shape = t.shape();
   shape[0] = count;
-  if (rows.shape() != shape) rows = Tensor(shape);
+  mnist::ensure_shape(rows, shape);
   const int64_t row = t.size() / t.dim(0);
   std::copy_n(t.data() + first * row, count * row, rows.data());
 }

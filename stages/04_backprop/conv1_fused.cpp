@@ -40,9 +40,7 @@ void conv1_relu_pool_forward(const mnist::Tensor& images, const mnist::Tensor& w
   const int N = images.dim(0);
   mnist::expect_shape(weight, {kConv1Channels, 1, kKernel, kKernel}, "conv1 weight");
   mnist::expect_shape(bias, {kConv1Channels}, "conv1 bias");
-  if (pooled.shape() != mnist::Shape{N, kConv1Channels, kPool1Size, kPool1Size}) {
-    pooled = mnist::Tensor({N, kConv1Channels, kPool1Size, kPool1Size});
-  }
+  mnist::ensure_shape(pooled, {N, kConv1Channels, kPool1Size, kPool1Size});
   winner.resize(static_cast<size_t>(pooled.size()));
   Taps taps;
   for (int c = 0; c < kConv1Channels; ++c)
@@ -124,10 +122,8 @@ void conv1_relu_pool_backward(const mnist::Tensor& images, const std::vector<uin
       }
     }
   }
-  if (dweight.shape() != mnist::Shape{kConv1Channels, 1, kKernel, kKernel}) {
-    dweight = mnist::Tensor({kConv1Channels, 1, kKernel, kKernel});
-  }
-  if (dbias.shape() != mnist::Shape{kConv1Channels}) dbias = mnist::Tensor({kConv1Channels});
+  mnist::ensure_shape(dweight, {kConv1Channels, 1, kKernel, kKernel});
+  mnist::ensure_shape(dbias, {kConv1Channels});
   for (int c = 0; c < kConv1Channels; ++c) {
     for (int t = 0; t < kTaps; ++t) dweight[c * kTaps + t] = dtaps.w[t][c];
     dbias[c] = db[c];

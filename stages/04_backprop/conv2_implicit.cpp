@@ -13,10 +13,6 @@ namespace {
 using stage03::MatrixView;
 using stage03::PackingBuffer;
 
-void ensure_shape(mnist::Tensor& t, const mnist::Shape& shape) {
-  if (t.shape() != shape) t = mnist::Tensor(shape);
-}
-
 /// The two tables of conv2_implicit.h for input [N,C,H,W] and a K x K kernel:
 /// columns[k][j] = input[base[j] + offset[k]].
 struct Unfolding {
@@ -44,7 +40,7 @@ struct Unfolding {
 /// a time, as contiguous vectors, rather than one scattered float at a time.
 struct Runs {
   int count = 0;
-  int first[64];   // the run's first pixel, relative to j0
+  int first[64];   // the run's first pixel, relative to j0 (a sliver is at most 64 wide)
   int length[64];  // its pixels
 
   Runs(const Unfolding& u, int j0, int width) {
@@ -104,7 +100,7 @@ void conv2d_implicit_forward(const mnist::Tensor& input, const mnist::Tensor& we
   mnist::expect_shape(weight, {O, input.dim(1), K, K}, "conv2d_implicit weight");
   mnist::expect_shape(bias, {O}, "conv2d_implicit bias");
   const int OH = input.dim(2) - K + 1, OW = input.dim(3) - K + 1;
-  ensure_shape(out, {O, N, OH, OW});
+  mnist::ensure_shape(out, {O, N, OH, OW});
   const Unfolding u(input, K);
   const stage03::MicroKernel& kernel = stage03::selected_kernel();
   const int mr = kernel.mr, nr = kernel.nr;
@@ -137,9 +133,9 @@ void conv2d_implicit_backward(const mnist::Tensor& input, const mnist::Tensor& w
   const Unfolding u(input, K);
   mnist::expect_shape(dout, {O, input.dim(0), input.dim(2) - K + 1, input.dim(3) - K + 1},
                       "conv2d_implicit dout");
-  ensure_shape(dweight, weight.shape());
-  ensure_shape(dbias, {O});
-  ensure_shape(dinput, input.shape());
+  mnist::ensure_shape(dweight, weight.shape());
+  mnist::ensure_shape(dbias, {O});
+  mnist::ensure_shape(dinput, input.shape());
   const stage03::MicroKernel& kernel = stage03::selected_kernel();
   const int mr = kernel.mr, nr = kernel.nr;
   alignas(64) float tile[16 * 64];  // a tile computed whole, then clipped at the edges

@@ -6,14 +6,6 @@
 
 namespace stage04 {
 
-namespace {
-
-void ensure_shape(mnist::Tensor& t, const mnist::Shape& shape) {
-  if (t.shape() != shape) t = mnist::Tensor(shape);
-}
-
-}  // namespace
-
 float dropout_dense_softmax(mnist::Tensor& features, const mnist::Tensor& mask,
                             const mnist::Tensor& weight, const mnist::Tensor& bias,
                             std::span<const int> labels, mnist::Tensor& logits,
@@ -22,10 +14,10 @@ float dropout_dense_softmax(mnist::Tensor& features, const mnist::Tensor& mask,
   const int N = features.dim(0), I = features.dim(1), J = weight.dim(0);
   mnist::expect_shape(weight, {J, I}, "dense weight");
   if (!mask.empty()) mnist::expect_shape(mask, {N, I}, "dropout mask");
-  ensure_shape(logits, {N, J});
-  ensure_shape(dweight, {J, I});
-  ensure_shape(dbias, {J});
-  ensure_shape(dfeatures, {N, I});
+  mnist::ensure_shape(logits, {N, J});
+  mnist::ensure_shape(dweight, {J, I});
+  mnist::ensure_shape(dbias, {J});
+  mnist::ensure_shape(dfeatures, {N, I});
 
   // Sweep 1, image by image: the mask, then the ten dot products with the weights.
   for (int n = 0; n < N; ++n) {
