@@ -46,17 +46,21 @@ struct StepProgress {
 
 /// What one epoch did.
 struct EpochReport {
-  int epoch = 0;                        ///< 1-based
-  double loss = 0;                      ///< mean training loss over the epoch (with dropout)
-  double test_accuracy = -1;            ///< after the epoch; -1 when there is no test set
-  double seconds = 0;                   ///< training time, evaluation not included
-  double images_per_second = 0;         ///< training images per training second
-  double data_seconds = 0;              ///< gathering batches and drawing dropout masks
-  double forward_seconds = 0;           ///< forward_pass
-  double backward_seconds = 0;          ///< backward_pass, loss included
-  double optimiser_seconds = 0;         ///< Adam (rungs 2-4: the gradient sums and Adam, fused)
-  double forward_backward_seconds = 0;  ///< rungs 2-4: forward and backward, one parallel region
-  double eval_seconds = 0;              ///< the test-set evaluation after the epoch
+  int epoch = 0;                 ///< 1-based
+  double loss = 0;               ///< mean training loss over the epoch (with dropout)
+  double test_accuracy = -1;     ///< after the epoch; -1 when there is no test set
+  double seconds = 0;            ///< training time, evaluation not included
+  double images_per_second = 0;  ///< training images per training second
+  double data_seconds = 0;       ///< gathering batches and drawing dropout masks
+  double forward_seconds = 0;    ///< forward_pass
+  double backward_seconds = 0;   ///< backward_pass, loss included
+  double optimiser_seconds = 0;  ///< Adam
+  double eval_seconds = 0;       ///< the test-set evaluation after the epoch
+
+  /// Rungs 2-4, whose one parallel region does forward and backward together: its time
+  /// (forward_seconds and backward_seconds stay 0; optimiser_seconds is the gradient sums
+  /// and Adam, fused).
+  double forward_backward_seconds = 0;
 };
 
 /// The whole run.
