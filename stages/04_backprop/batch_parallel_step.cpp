@@ -41,8 +41,8 @@ BatchParallelStep::BatchParallelStep(int rung) : rung_(rung) {
   }
 }
 
-float BatchParallelStep::forward_backward(const mnist::Params& params, const Tensor& images,
-                                          std::span<const int> labels, const Tensor& mask) {
+void BatchParallelStep::prepare(const Tensor& images, std::span<const int> labels,
+                                const Tensor& mask) {
   if (images.rank() != 4 || images.dim(0) < 1 ||
       static_cast<int64_t>(labels.size()) != images.dim(0)) {
     throw std::invalid_argument("BatchParallelStep: " + std::to_string(labels.size()) +
@@ -55,48 +55,58 @@ float BatchParallelStep::forward_backward(const mnist::Params& params, const Ten
   weights_.assign(static_cast<size_t>(slices_), 0.0f);
   losses_.assign(static_cast<size_t>(slices_), 0.0f);
   workers_.resize(std::max(workers_.size(), static_cast<size_t>(omp_get_max_threads())));
+  failure_ = nullptr;
+}
 
-  std::exception_ptr failure;  // an exception must not leave an OpenMP region: carry it out
-  // The layer functions inside have parallel loops of their own; inside this region they
-  // run on the thread that calls them (OpenMP does not nest teams unless asked to).
-  // Slices are handed out one at a time as threads come free (dynamic): which thread takes
-  // a slice changes nothing in its result, and a thread that the machine slows down then
-  // does less of the work.
-#pragma omp parallel for schedule(dynamic, 1)
-  for (int s = 0; s < slices_; ++s) {
-    try {
-      Worker& w = workers_[static_cast<size_t>(omp_get_thread_num())];
-      const int first = s * kSliceImages, count = std::min(kSliceImages, N - first);
-      copy_rows(images, first, count, w.images);
-      if (mask.empty()) {
-        w.mask = Tensor();
-      } else {
-        copy_rows(mask, first, count, w.mask);
-      }
-      const std::span<const int> slice_labels =
-          labels.subspan(static_cast<size_t>(first), static_cast<size_t>(count));
-      mnist::Params& grads = slots_[static_cast<size_t>(s)];
-      float& loss = losses_[static_cast<size_t>(s)];
-      if (rung_ >= 3) {
-        loss = fused_slice_loss_and_gradients(params, w.images, slice_labels, w.mask, rung_ == 4,
-                                              w.fused, grads);
-      } else {
-        forward_pass(params, w.images, w.mask, w.cache);
-        loss = backward_pass(params, w.images, w.cache, slice_labels, w.mask, grads);
-      }
-      weights_[static_cast<size_t>(s)] = static_cast<float>(count) / static_cast<float>(N);
-    } catch (...) {
-#pragma omp critical(stage04_slice_failure)
-      failure = std::current_exception();
+void BatchParallelStep::slice_pass(int s, const mnist::Params& params, const Tensor& images,
+                                   std::span<const int> labels, const Tensor& mask) {
+  try {
+    Worker& w = workers_[static_cast<size_t>(omp_get_thread_num())];
+    const int N = images.dim(0);
+    const int first = s * kSliceImages, count = std::min(kSliceImages, N - first);
+    copy_rows(images, first, count, w.images);
+    if (mask.empty()) {
+      w.mask = Tensor();
+    } else {
+      copy_rows(mask, first, count, w.mask);
     }
+    const std::span<const int> slice_labels =
+        labels.subspan(static_cast<size_t>(first), static_cast<size_t>(count));
+    mnist::Params& grads = slots_[static_cast<size_t>(s)];
+    float& loss = losses_[static_cast<size_t>(s)];
+    if (rung_ >= 3) {
+      loss = fused_slice_loss_and_gradients(params, w.images, slice_labels, w.mask, rung_ == 4,
+                                            w.fused, grads);
+    } else {
+      forward_pass(params, w.images, w.mask, w.cache);
+      loss = backward_pass(params, w.images, w.cache, slice_labels, w.mask, grads);
+    }
+    weights_[static_cast<size_t>(s)] = static_cast<float>(count) / static_cast<float>(N);
+  } catch (...) {
+    // An exception must not leave an OpenMP region: carry it out.
+#pragma omp critical(stage04_slice_failure)
+    failure_ = std::current_exception();
   }
-  if (failure) std::rethrow_exception(failure);
+}
 
+float BatchParallelStep::batch_loss() const {
   double total = 0;  // each slice's mean loss, weighted by its images
   for (int s = 0; s < slices_; ++s) {
     total += double{losses_[static_cast<size_t>(s)]} * weights_[static_cast<size_t>(s)];
   }
   return static_cast<float>(total);
+}
+
+float BatchParallelStep::forward_backward(const mnist::Params& params, const Tensor& images,
+                                          std::span<const int> labels, const Tensor& mask) {
+  prepare(images, labels, mask);
+  // Slices are handed out one at a time as threads come free (dynamic): which thread takes
+  // a slice changes nothing in its result, and a thread that the machine slows down then
+  // does less of the work.
+#pragma omp parallel for schedule(dynamic, 1)
+  for (int s = 0; s < slices_; ++s) slice_pass(s, params, images, labels, mask);
+  if (failure_) std::rethrow_exception(failure_);
+  return batch_loss();
 }
 
 bool BatchParallelStep::sum_share(int thread, int threads) {
@@ -130,24 +140,36 @@ const mnist::Params& BatchParallelStep::reduce(bool* finite) {
   return sum_;
 }
 
-bool BatchParallelStep::reduce_into_adam(mnist::Params& params, Adam& adam) {
+bool BatchParallelStep::train_step(mnist::Params& params, const Tensor& images,
+                                   std::span<const int> labels, const Tensor& mask, Adam& adam,
+                                   float& loss) {
+  prepare(images, labels, mask);
   std::atomic<bool> all_finite = true;
-  std::exception_ptr failure;
+  bool apply = false;
   float alpha = 0;
+  // One parallel region for the whole step: the slices, the sums, Adam. Its barriers are
+  // the only places a thread waits for the others: the end of the slices (every slot must
+  // be written before it is summed), the end of the sums (every sum must be known finite
+  // before any weight changes), and the end of `single` (alpha must be known).
 #pragma omp parallel
   {
+#pragma omp for schedule(dynamic, 1)
+    for (int s = 0; s < slices_; ++s) slice_pass(s, params, images, labels, mask);
     const int thread = omp_get_thread_num(), threads = omp_get_num_threads();
-    if (!sum_share(thread, threads)) all_finite = false;
-      // Every sum must be known finite before any parameter changes: wait for all threads.
+    if (!failure_ && !sum_share(thread, threads)) all_finite = false;
 #pragma omp barrier
 #pragma omp single
-    try {
-      if (all_finite) alpha = adam.begin_step(params, sum_);
-    } catch (...) {
-      failure = std::current_exception();
+    {
+      loss = batch_loss();
+      apply = !failure_ && all_finite && std::isfinite(loss);
+      try {
+        if (apply) alpha = adam.begin_step(params, sum_);
+      } catch (...) {
+        failure_ = std::current_exception();
+        apply = false;
+      }
     }
-    // (single ends with a barrier: alpha and failure are set for everyone past here.)
-    if (all_finite && !failure) {
+    if (apply) {
       auto sums = sum_.list();
       for (size_t i = 0; i < sums.size(); ++i) {
         // The same share this thread just summed: its part of sum_ is still in its cache.
@@ -156,8 +178,8 @@ bool BatchParallelStep::reduce_into_adam(mnist::Params& params, Adam& adam) {
       }
     }
   }
-  if (failure) std::rethrow_exception(failure);
-  return all_finite;
+  if (failure_) std::rethrow_exception(failure_);
+  return apply;
 }
 
 }  // namespace stage04

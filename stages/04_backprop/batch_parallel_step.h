@@ -18,6 +18,7 @@
 /// done, in the same parallel region, while the sum is still in the cache.
 #pragma once
 
+#include <exception>
 #include <span>
 #include <vector>
 
@@ -34,29 +35,30 @@ namespace stage04 {
 /// conv2's unfolded input (288 x 8*121 floats, 1.1 MB), inside one core's L2 cache.
 constexpr int kSliceImages = 8;
 
-/// The training step of rungs 2 and 3, with the buffers it reuses from step to step.
+/// The training step of rungs 2 to 4, with the buffers it reuses from step to step.
 class BatchParallelStep {
  public:
   /// Rung 2 runs each slice through rung 1's layer functions (forward_pass, backward_pass);
   /// rungs 3 and 4 through fused_slice_loss_and_gradients(), rung 4 with implicit GEMMs.
   explicit BatchParallelStep(int rung = 2);
 
-  /// Forward and backward of every slice of the batch, one parallel region for all of
-  /// them. Arguments as for loss_and_gradients() (mask may be empty: no dropout). Leaves
-  /// each slice's gradient in its slot for reduce() or reduce_into_adam(), and returns the
-  /// batch's mean loss.
+  /// The whole step in one parallel region: forward and backward of every slice, the sum
+  /// of their gradients and, when the loss and every sum are finite, one Adam step of
+  /// params, each thread updating the part of the parameters it has just summed. Arguments
+  /// as for loss_and_gradients() (mask may be empty: no dropout); `loss` receives the
+  /// batch's mean loss. Returns whether the step was applied (nothing changes if not).
+  bool train_step(mnist::Params& params, const mnist::Tensor& images, std::span<const int> labels,
+                  const mnist::Tensor& mask, Adam& adam, float& loss);
+
+  /// The first part of train_step() alone, for tests: forward and backward of every slice,
+  /// each slice's gradient left in its slot for reduce(). Returns the batch's mean loss.
   float forward_backward(const mnist::Params& params, const mnist::Tensor& images,
                          std::span<const int> labels, const mnist::Tensor& mask);
 
-  /// Adds the slices' gradients, in slice order, into the batch's mean gradient; returns
-  /// it (valid until the next call). Returns false in `finite` when any of it is NaN or
-  /// infinite.
+  /// The sum of train_step() alone, after forward_backward(): the slices' gradients added
+  /// in slice order into the batch's mean gradient, returned (valid until the next call).
+  /// Sets `finite` to false when any of it is NaN or infinite.
   const mnist::Params& reduce(bool* finite = nullptr);
-
-  /// reduce() and then, in the same parallel region, one Adam step of params with that
-  /// gradient, each thread updating the part of the parameters it has just summed. When
-  /// any gradient is not finite, nothing is updated and it returns false.
-  bool reduce_into_adam(mnist::Params& params, Adam& adam);
 
  private:
   /// What one thread works on: the current slice's inputs and forward cache.
@@ -74,6 +76,15 @@ class BatchParallelStep {
   mnist::Params sum_ = mnist::zero_params();  // the batch's mean gradient
   int slices_ = 0;                            // slices in the last batch
 
+  std::exception_ptr failure_;  // what a slice threw, carried out of the region
+
+  /// Checks the arguments and sizes the buffers for a batch.
+  void prepare(const mnist::Tensor& images, std::span<const int> labels, const mnist::Tensor& mask);
+  /// Forward and backward of slice s on the calling thread, into its slot.
+  void slice_pass(int s, const mnist::Params& params, const mnist::Tensor& images,
+                  std::span<const int> labels, const mnist::Tensor& mask);
+  /// The batch's mean loss from the slices' losses.
+  float batch_loss() const;
   /// Thread `thread` of `threads`: sums its share of every tensor's elements over the
   /// slots, in slice order, into sum_. Returns false if any of those sums is not finite.
   bool sum_share(int thread, int threads);

@@ -44,9 +44,9 @@ void print_epoch(const stage04::EpochReport& r, int epochs, bool terminal, bool 
   if (r.test_accuracy >= 0) std::printf("  test accuracy %.2f%%", 100.0 * r.test_accuracy);
   std::printf("  %.1f s  %.0f images/s  %.1f GFLOP/s\n", r.seconds, r.images_per_second,
               r.images_per_second * mnist::net::kTrainFlops / 1e9);
-  if (verbose && r.forward_backward_seconds > 0) {  // rungs 2-4: one pass does both
-    std::printf("      data %.2f s  forward+backward %.2f s  sums+Adam %.2f s  (eval %.2f s)\n",
-                r.data_seconds, r.forward_backward_seconds, r.optimiser_seconds, r.eval_seconds);
+  if (verbose && r.fused_step_seconds > 0) {  // rungs 2-4: one region does it all
+    std::printf("      data %.2f s  step (forward, backward, Adam) %.2f s  (eval %.2f s)\n",
+                r.data_seconds, r.fused_step_seconds, r.eval_seconds);
   } else if (verbose) {
     std::printf("      data %.2f s  forward %.2f s  backward %.2f s  Adam %.2f s  (eval %.2f s)\n",
                 r.data_seconds, r.forward_seconds, r.backward_seconds, r.optimiser_seconds,

@@ -78,14 +78,11 @@ TrainOutcome train(mnist::Params& params, const mnist::Dataset& train_set,
       report.data_seconds += watch.seconds();
 
       float loss = 0;
-      bool finite = true;  // rungs 2-4 know only once they have summed the gradients
+      bool finite = true;  // rungs 2-4 check it inside their step, before Adam
       if (config.rung > 1) {
         watch.restart();
-        loss = batch_parallel.forward_backward(params, batch.images, batch.labels, mask);
-        report.forward_backward_seconds += watch.seconds();
-        watch.restart();
-        finite = std::isfinite(loss) && batch_parallel.reduce_into_adam(params, adam);
-        report.optimiser_seconds += watch.seconds();
+        finite = batch_parallel.train_step(params, batch.images, batch.labels, mask, adam, loss);
+        report.fused_step_seconds += watch.seconds();
       } else {
         watch.restart();
         forward_pass(params, batch.images, mask, cache);

@@ -57,10 +57,9 @@ struct EpochReport {
   double optimiser_seconds = 0;  ///< Adam
   double eval_seconds = 0;       ///< the test-set evaluation after the epoch
 
-  /// Rungs 2-4, whose one parallel region does forward and backward together: its time
-  /// (forward_seconds and backward_seconds stay 0; optimiser_seconds is the gradient sums
-  /// and Adam, fused).
-  double forward_backward_seconds = 0;
+  /// Rungs 2-4, whose one parallel region does the whole step: its time (forward,
+  /// backward, the gradient sums and Adam; the four fields above stay 0).
+  double fused_step_seconds = 0;
 };
 
 /// The whole run.

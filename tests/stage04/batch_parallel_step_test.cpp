@@ -50,8 +50,9 @@ mnist::Params train_steps(const Problem& p, int rung, int steps) {
       stage04::loss_and_gradients(params, p.images, p.labels, mask, grads);
       adam.step(params, grads);
     } else {
-      batch_parallel.forward_backward(params, p.images, p.labels, mask);
-      EXPECT_TRUE(batch_parallel.reduce_into_adam(params, adam));
+      float loss = 0;
+      EXPECT_TRUE(batch_parallel.train_step(params, p.images, p.labels, mask, adam, loss));
+      EXPECT_TRUE(std::isfinite(loss));
     }
   }
   return params;
@@ -149,7 +150,8 @@ TEST(BatchParallelStep, ANonFiniteGradientChangesNothing) {
     bool finite = true;
     step.reduce(&finite);
     EXPECT_FALSE(finite);
-    EXPECT_FALSE(step.reduce_into_adam(params, adam));
+    float loss = 0;
+    EXPECT_FALSE(step.train_step(params, p.images, p.labels, Tensor(), adam, loss));
     EXPECT_EQ(adam.steps(), 0);
     auto before = p.params.list();
     auto after = params.list();
