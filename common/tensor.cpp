@@ -118,4 +118,8 @@ void expect_shape(const Tensor& t, const Shape& expected, const std::string& wha
   }
 }
 
+void ensure_shape(Tensor& t, const Shape& shape) {
+  if (t.shape() != shape) t = Tensor(shape);
+}
+
 }  // namespace mnist

@@ -118,4 +118,9 @@ class Tensor {
 /// Throws std::invalid_argument naming `what` unless t has exactly the expected shape.
 void expect_shape(const Tensor& t, const Shape& expected, const std::string& what);
 
+/// Gives t the shape `shape` (a fresh zero-filled tensor) unless it already has it, in which
+/// case t and its contents are left as they are: buffers kept from one training step to the
+/// next are then allocated once.
+void ensure_shape(Tensor& t, const Shape& shape);
+
 }  // namespace mnist

@@ -10,12 +10,6 @@
 namespace stage03 {
 
 namespace {
-// Gives t the shape `shape`, allocating only if it has another one: the tensors forward()
-// keeps between batches are then reused, contents and all (every caller overwrites them).
-void ensure_shape(Tensor& t, const mnist::Shape& shape) {
-  if (t.shape() != shape) t = Tensor(shape);
-}
-
 void check_conv_shapes(const Tensor& input, const Tensor& weight, const Tensor& bias) {
   if (input.rank() != 4 || weight.rank() != 4 || weight.dim(1) != input.dim(1) ||
       weight.dim(2) != weight.dim(3) || bias.size() != weight.dim(0) ||

@@ -151,11 +151,14 @@ void packed_gemm(const MicroKernel& kernel, int threads, bool trans_a, bool tran
   }
   // Tiles are mr x nr. When N is much smaller than nr (say 20 columns and nr = 32), most of
   // every tile is padding; computing C^T = B^T A^T instead turns the short side into rows,
-  // padded only to mr. Pick whichever wastes less.
+  // padded only to mr. But C^T is written through the edge-tile path, element by element
+  // (C's rows are no longer contiguous for the kernel), so swap only when that saves a
+  // fifth of the work or more. Measured: conv2's product for 8 images (64 x 968: 2.4%
+  // less padding swapped) ran every tile through that path, a sixth of a training step.
   const auto padded = [&](int m, int n) {
     return int64_t{round_up(m, kernel.mr)} * round_up(n, kernel.nr);
   };
-  if (padded(N, M) < padded(M, N)) {
+  if (padded(N, M) * 5 < padded(M, N) * 4) {
     std::swap(M, N);
     std::swap(a, b);
     a = a.transposed();

@@ -38,6 +38,17 @@ class Adam {
   /// of params; the moments are created, as zeros, on the first step.
   void step(mnist::Params& params, const mnist::Params& grads);
 
+  /// The first half of step(), for an update done in pieces: checks that grads has the
+  /// shapes of params, creates the moments on the first step, counts the step (t += 1),
+  /// and returns its step size alpha_t for update().
+  float begin_step(const mnist::Params& params, const mnist::Params& grads);
+
+  /// The second half of step() for part of one tensor: elements [begin, end) of tensor
+  /// `index` (in Params::list() order) from its gradient `grad` (indexed like the tensor),
+  /// with the alpha begin_step() returned. Threads may update disjoint parts at once.
+  void update(mnist::Params& params, size_t index, int64_t begin, int64_t end, const float* grad,
+              float alpha);
+
   /// Updates done so far (t).
   int steps() const { return t_; }
 

@@ -4,6 +4,7 @@
 
 #include "03_blocked_simd/layers.h"
 #include "04_backprop/adam.h"
+#include "04_backprop/batch_parallel_step.h"
 #include "04_backprop/heap.h"
 #include "04_backprop/layers_backward.h"
 #include "04_backprop/train_step.h"
@@ -90,6 +91,26 @@ void register_benchmarks() {
         stage04::backward_pass(params, s.images, cache, s.labels, s.mask, s.grads));
     adam.step(params, s.grads);
   });
+  // Rungs 2 to 4, the same step with the threads splitting the batch instead of each layer
+  // (batch_parallel_step.h), rung 3 with conv1 and the head fused (fused_slice.h), rung 4
+  // with conv2 as implicit GEMMs too (conv2_implicit.h): forward and backward of every
+  // slice, the sums and Adam, in one parallel region.
+  for (const char* name :
+       {"stage04.rung2.train_step", "stage04.rung3.train_step", "stage04.rung4.train_step"}) {
+    const int rung = name[12] - '0';  // the digit after "stage04.rung"
+    add(name, train, [rung] {
+      Step& s = step();
+      static mnist::Params params[3] = {s.params.clone(), s.params.clone(), s.params.clone()};
+      static stage04::Adam adam[3];
+      static stage04::BatchParallelStep batch_parallel[3] = {stage04::BatchParallelStep(2),
+                                                             stage04::BatchParallelStep(3),
+                                                             stage04::BatchParallelStep(4)};
+      const int i = rung - 2;
+      float loss = 0;
+      batch_parallel[i].train_step(params[i], s.images, s.labels, s.mask, adam[i], loss);
+      benchmark::DoNotOptimize(loss);
+    });
+  }
   add("stage04.step.forward", forward, [] {
     Step& s = step();
     static stage04::ForwardCache cache;

@@ -11,16 +11,6 @@
 
 namespace stage04 {
 
-namespace {
-
-/// Gives t the wanted shape (fresh zeros) unless it already has it, so that gradients are
-/// reused from one training step to the next without reallocating.
-void ensure_shape(Tensor& t, const mnist::Shape& shape) {
-  if (t.shape() != shape) t = Tensor(shape);
-}
-
-}  // namespace
-
 float softmax_cross_entropy(const Tensor& logits, std::span<const int> labels, Tensor& dlogits) {
   if (logits.rank() != 2 || static_cast<int64_t>(labels.size()) != logits.dim(0)) {
     throw std::invalid_argument("softmax_cross_entropy: " + std::to_string(labels.size()) +

@@ -44,7 +44,10 @@ void print_epoch(const stage04::EpochReport& r, int epochs, bool terminal, bool 
   if (r.test_accuracy >= 0) std::printf("  test accuracy %.2f%%", 100.0 * r.test_accuracy);
   std::printf("  %.1f s  %.0f images/s  %.1f GFLOP/s\n", r.seconds, r.images_per_second,
               r.images_per_second * mnist::net::kTrainFlops / 1e9);
-  if (verbose) {
+  if (verbose && r.fused_step_seconds > 0) {  // rungs 2-4: one region does it all
+    std::printf("      data %.2f s  step (forward, backward, Adam) %.2f s  (eval %.2f s)\n",
+                r.data_seconds, r.fused_step_seconds, r.eval_seconds);
+  } else if (verbose) {
     std::printf("      data %.2f s  forward %.2f s  backward %.2f s  Adam %.2f s  (eval %.2f s)\n",
                 r.data_seconds, r.forward_seconds, r.backward_seconds, r.optimiser_seconds,
                 r.eval_seconds);
@@ -69,10 +72,20 @@ int main(int argc, char** argv) {
           "train on the first N training images and test on the first N test "
           "images (at most 10000)"},
          {Flag::verbose, "also print where each epoch's time went"}},
-        {}};
+        {{"rung", "N",
+          "1: layer by layer, each layer shared among the threads; 2: each thread takes "
+          "whole slices of the batch through every layer, one parallel region per step; 3: "
+          "as 2, with conv1 and the dense layer's passes fused; 4: as 3, with conv2 as "
+          "implicit GEMMs, no column matrices (default 1)",
+          "1"}}};
     auto options = mnist::parse_cli(argc, argv, spec);
     if (!options) return 0;
     const mnist::Options& o = *options;
+    const int rung = o.extra_int("rung");
+    if (rung < 1 || rung > stage04::kRungs) {
+      throw mnist::UsageError("--rung: " + std::to_string(rung) + " is out of range (1 to " +
+                              std::to_string(stage04::kRungs) + ")");
+    }
     // Say so now, not after minutes of training, when a result could not be saved or would
     // destroy a file this run reads.
     const std::filesystem::path weights_path = mnist::check_training_files(o);
@@ -96,9 +109,10 @@ int main(int argc, char** argv) {
                   static_cast<long long>(mnist::count_scalars(params)),
                   static_cast<unsigned long long>(o.seed));
     }
-    std::printf("  training  %d epoch(s), batch %d, Adam lr %g, dropout %.1f, %d thread(s)\n",
-                o.epochs, o.batch, static_cast<double>(o.lr),
-                static_cast<double>(mnist::net::kDropout), mnist::thread_count());
+    std::printf(
+        "  training  %d epoch(s), batch %d, Adam lr %g, dropout %.1f, %d thread(s), rung %d\n",
+        o.epochs, o.batch, static_cast<double>(o.lr), static_cast<double>(mnist::net::kDropout),
+        mnist::thread_count(), rung);
     std::fflush(stdout);
 
     const bool terminal = isatty(fileno(stdout));
@@ -109,7 +123,8 @@ int main(int argc, char** argv) {
     callbacks.on_epoch = [&](const stage04::EpochReport& r) {
       print_epoch(r, o.epochs, terminal, o.verbose);
     };
-    const stage04::TrainConfig config{o.epochs, o.batch, o.lr, o.seed};
+    const stage04::TrainConfig config{
+        .epochs = o.epochs, .batch = o.batch, .lr = o.lr, .seed = o.seed, .rung = rung};
     const stage04::TrainOutcome outcome =
         stage04::train(params, train_set, &test_set, config, callbacks);
 
@@ -136,6 +151,7 @@ int main(int argc, char** argv) {
       mnist::Results results;
       results.add("stage", "04")
           .add("name", "backprop")
+          .add("rung", rung)
           .add("epochs", o.epochs)
           .add("batch", o.batch)
           .add("lr", o.lr)

@@ -6,6 +6,7 @@
 
 #include "03_blocked_simd/forward.h"
 #include "04_backprop/adam.h"
+#include "04_backprop/batch_parallel_step.h"
 #include "04_backprop/train_step.h"
 #include "common/evaluate.h"
 #include "common/rng.h"
@@ -46,6 +47,9 @@ TrainOutcome train(mnist::Params& params, const mnist::Dataset& train_set,
   if (config.epochs < 1 || config.batch < 1 || !(config.lr > 0)) {
     throw std::invalid_argument("train: epochs and batch must be at least 1 and lr positive");
   }
+  if (config.rung < 1 || config.rung > kRungs) {
+    throw std::invalid_argument("train: there is no rung " + std::to_string(config.rung));
+  }
   const int n = train_set.size();
   if (n == 0) throw std::invalid_argument("train: the training set is empty");
   const int steps = (n + config.batch - 1) / config.batch;
@@ -54,6 +58,7 @@ TrainOutcome train(mnist::Params& params, const mnist::Dataset& train_set,
   mnist::Rng dropout_rng(dropout_seed(config.seed));
   mnist::Params grads = mnist::zero_params();
   ForwardCache cache;  // one for the whole run: its 40 MB of tensors are allocated once
+  BatchParallelStep batch_parallel(std::max(config.rung, 2));  // rungs 2-4: kept for the run
   TrainOutcome outcome;
 
   for (int epoch = 1; epoch <= config.epochs; ++epoch) {
@@ -73,14 +78,23 @@ TrainOutcome train(mnist::Params& params, const mnist::Dataset& train_set,
           config.dropout ? make_dropout_mask(count, dropout_rng) : mnist::Tensor();
       report.data_seconds += watch.seconds();
 
-      watch.restart();
-      forward_pass(params, batch.images, mask, cache);
-      report.forward_seconds += watch.seconds();
-      watch.restart();
-      const float loss = backward_pass(params, batch.images, cache, batch.labels, mask, grads);
-      report.backward_seconds += watch.seconds();
+      float loss = 0;
+      bool finite = true;  // rungs 2-4 check it inside their step, before Adam
+      if (config.rung > 1) {
+        watch.restart();
+        finite = batch_parallel.train_step(params, batch.images, batch.labels, mask, adam, loss);
+        report.fused_step_seconds += watch.seconds();
+      } else {
+        watch.restart();
+        forward_pass(params, batch.images, mask, cache);
+        report.forward_seconds += watch.seconds();
+        watch.restart();
+        loss = backward_pass(params, batch.images, cache, batch.labels, mask, grads);
+        report.backward_seconds += watch.seconds();
+        finite = std::isfinite(loss) && all_finite(grads);
+      }
 
-      if (!std::isfinite(loss) || !all_finite(grads)) {
+      if (!finite) {
         outcome.stopped = true;
         outcome.message = "epoch " + std::to_string(epoch) + ", step " + std::to_string(step) +
                           ": the " + (std::isfinite(loss) ? "gradient" : "loss") +
@@ -88,9 +102,11 @@ TrainOutcome train(mnist::Params& params, const mnist::Dataset& train_set,
                           "); that step was not applied, so the weights are the last good ones";
         return outcome;
       }
-      watch.restart();
-      adam.step(params, grads);
-      report.optimiser_seconds += watch.seconds();
+      if (config.rung == 1) {
+        watch.restart();
+        adam.step(params, grads);
+        report.optimiser_seconds += watch.seconds();
+      }
 
       loss_sum += double{loss} * count;
       seen += count;

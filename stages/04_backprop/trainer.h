@@ -21,7 +21,15 @@ struct TrainConfig {
   /// false: no dropout. Only for following another implementation step by step (the
   /// PyTorch comparison test), whose dropout masks come from another generator.
   bool dropout = true;
+  /// The training step: 1, layer by layer (train_step.h); 2, each thread takes whole
+  /// slices of the batch through every layer (batch_parallel_step.h); 3, the same with
+  /// conv1 and the dense head fused (fused_slice.h); 4, and conv2 as implicit GEMMs
+  /// (conv2_implicit.h). Same arithmetic.
+  int rung = 1;
 };
+
+/// The highest rung TrainConfig::rung can name.
+constexpr int kRungs = 4;
 
 /// The seed of epoch `epoch`'s shuffle (for mnist::shuffled_indices), derived from the
 /// run's seed: every epoch gets its own order, the same on every run with that seed.
@@ -52,6 +60,10 @@ struct EpochReport {
   double backward_seconds = 0;   ///< backward_pass, loss included
   double optimiser_seconds = 0;  ///< Adam
   double eval_seconds = 0;       ///< the test-set evaluation after the epoch
+
+  /// Rungs 2-4, whose one parallel region does the whole step: its time (forward,
+  /// backward, the gradient sums and Adam; the four fields above stay 0).
+  double fused_step_seconds = 0;
 };
 
 /// The whole run.

@@ -79,3 +79,15 @@ TEST(Tensor, ExpectShapeNamesWhat) {
     EXPECT_NE(std::string(e.what()).find("[2,2]"), std::string::npos);
   }
 }
+
+TEST(Tensor, EnsureShapeKeepsAFittingTensorAndReplacesAnother) {
+  Tensor t({2, 2});
+  t[3] = 5;
+  const float* storage = t.data();
+  mnist::ensure_shape(t, {2, 2});  // fits: the same storage, the same contents
+  EXPECT_EQ(t.data(), storage);
+  EXPECT_EQ(t[3], 5);
+  mnist::ensure_shape(t, {4});  // the same size, another shape: a fresh tensor of zeros
+  EXPECT_EQ(t.shape(), (mnist::Shape{4}));
+  EXPECT_EQ(t[3], 0);
+}

@@ -20,9 +20,9 @@ constexpr int kMoreThanTwoChunks = 37;
 }  // namespace
 
 TEST(LossAndGradients, MatchFiniteDifferencesOnABatchOfSeveralChunks) {
-  const mnist::testkit::Problem p = mnist::testkit::make_problem(8, kMoreThanTwoChunks);
+  const gradient_check::Problem p = gradient_check::make_problem(8, kMoreThanTwoChunks);
   mnist::Rng rng(8);
-  mnist::testkit::check_gradients(p, stage04::make_dropout_mask(kMoreThanTwoChunks, rng), 8);
+  gradient_check::check_gradients(p, stage04::make_dropout_mask(kMoreThanTwoChunks, rng), 8);
 }
 
 TEST(LossAndGradients, MatchFiniteDifferencesOnMnistDigits) {
@@ -32,10 +32,10 @@ TEST(LossAndGradients, MatchFiniteDifferencesOnMnistDigits) {
   // through. The rule is PyTorch's: the first position of the window takes the gradient,
   // the others none. A rule that handed it to every tied position would count it up to
   // four times, which the biases' finite differences see. Random pixels never tie.
-  mnist::testkit::Problem p = mnist::testkit::make_problem(9, kMoreThanTwoChunks);
+  gradient_check::Problem p = gradient_check::make_problem(9, kMoreThanTwoChunks);
   const mnist::Dataset digits =
       mnist::load_mnist(mnist::testkit::data_dir(), mnist::Split::train, kMoreThanTwoChunks);
   p.images = digits.images.clone();
   p.labels = digits.labels;
-  mnist::testkit::check_gradients(p, Tensor(), 9);
+  gradient_check::check_gradients(p, Tensor(), 9);
 }

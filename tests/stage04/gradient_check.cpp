@@ -3,13 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <string>
 
 #include "04_backprop/train_step.h"
 #include "common/rng.h"
 #include "tests/stage04/reference.h"
 
-namespace mnist::testkit {
+namespace gradient_check {
 
 using mnist::Tensor;
 using reference::Array;
@@ -39,9 +38,10 @@ Problem make_problem(uint64_t seed, int N) {
   return p;
 }
 
-void check_gradients(const Problem& p, const Tensor& mask, uint64_t seed) {
+void check_gradients(const Problem& p, const Tensor& mask, uint64_t seed,
+                     const LossAndGradients& step) {
   mnist::Params grads;
-  const float loss = stage04::loss_and_gradients(p.params, p.images, p.labels, mask, grads);
+  const float loss = step(p.params, p.images, p.labels, mask, grads);
   reference::Params ref(p.params);
   const Array images = reference::to_double(p.images);
   const Array ref_mask = mask.empty() ? Array{} : reference::to_double(mask);
@@ -94,4 +94,12 @@ void check_gradients(const Problem& p, const Tensor& mask, uint64_t seed) {
   }
 }
 
-}  // namespace mnist::testkit
+void check_gradients(const Problem& p, const Tensor& mask, uint64_t seed) {
+  check_gradients(p, mask, seed,
+                  [](const mnist::Params& params, const Tensor& images, std::span<const int> labels,
+                     const Tensor& m, mnist::Params& grads) {
+                    return stage04::loss_and_gradients(params, images, labels, m, grads);
+                  });
+}
+
+}  // namespace gradient_check

@@ -14,21 +14,23 @@
 
 using mnist::Tensor;
 
-using mnist::testkit::make_problem;
-using mnist::testkit::Problem;
+using gradient_check::make_problem;
+using gradient_check::Problem;
+
+using gradient_check::check_gradients;
 
 TEST(LossAndGradients, MatchFiniteDifferencesWithAFixedDropoutMask) {
   for (uint64_t seed : {1, 2, 3}) {
     SCOPED_TRACE("seed " + std::to_string(seed));
     const Problem p = make_problem(seed, 2);
     mnist::Rng rng(seed);
-    mnist::testkit::check_gradients(p, stage04::make_dropout_mask(2, rng), seed);
+    check_gradients(p, stage04::make_dropout_mask(2, rng), seed);
   }
 }
 
 TEST(LossAndGradients, MatchFiniteDifferencesWithoutDropout) {
   const Problem p = make_problem(4, 2);
-  mnist::testkit::check_gradients(p, Tensor(), 4);
+  check_gradients(p, Tensor(), 4);
 }
 
 TEST(LossAndGradients, AreTheMeanOverTheBatch) {

@@ -28,11 +28,11 @@ bool bit_identical(const mnist::Params& a, const mnist::Params& b) {
   return true;
 }
 
-/// One epoch over set in batches of 128, from seed's initialisation.
-mnist::Params train_one_epoch(const mnist::Dataset& set, uint64_t seed) {
+/// One epoch over set in batches of 128, from seed's initialisation, on rung `rung`.
+mnist::Params train_one_epoch(const mnist::Dataset& set, uint64_t seed, int rung = 1) {
   mnist::Params params = mnist::init_params(seed);
   const stage04::TrainOutcome outcome =
-      stage04::train(params, set, nullptr, {.epochs = 1, .batch = 128, .seed = seed});
+      stage04::train(params, set, nullptr, {.epochs = 1, .batch = 128, .seed = seed, .rung = rung});
   EXPECT_FALSE(outcome.stopped) << outcome.message;
   return params;
 }
@@ -64,11 +64,15 @@ TEST(Trainer, ThreadCountDoesNotChangeTheWeights) {
   const mnist::Dataset set = first_training_images(300);
   const int threads = omp_get_max_threads();
   omp_set_num_threads(1);
-  const mnist::Params one = train_one_epoch(set, 1);
-  omp_set_num_threads(3);
-  const mnist::Params three = train_one_epoch(set, 1);
+  for (int rung = 1; rung <= stage04::kRungs; ++rung) {
+    SCOPED_TRACE("rung " + std::to_string(rung));
+    omp_set_num_threads(1);
+    const mnist::Params one = train_one_epoch(set, 1, rung);
+    omp_set_num_threads(3);
+    const mnist::Params three = train_one_epoch(set, 1, rung);
+    EXPECT_TRUE(bit_identical(one, three));
+  }
   omp_set_num_threads(threads);
-  EXPECT_TRUE(bit_identical(one, three));
 #endif
 }
 
@@ -112,13 +116,16 @@ TEST(Trainer, NonFiniteLossStopsAndKeepsTheLastGoodWeights) {
   mnist::Params params = mnist::init_params(1);
   params.fc_bias[3] = INFINITY;  // every logit of class 3 is infinite: the loss is NaN
   const mnist::Params before = params.clone();
-  const stage04::TrainOutcome outcome =
-      stage04::train(params, set, nullptr, {.epochs = 2, .batch = 64, .seed = 1});
-  EXPECT_TRUE(outcome.stopped);
-  EXPECT_TRUE(outcome.epochs.empty());
-  EXPECT_NE(outcome.message.find("epoch 1, step 1"), std::string::npos) << outcome.message;
-  EXPECT_NE(outcome.message.find("not finite"), std::string::npos) << outcome.message;
-  EXPECT_TRUE(bit_identical(params, before)) << "the bad step must not be applied";
+  for (int rung = 1; rung <= stage04::kRungs; ++rung) {
+    SCOPED_TRACE("rung " + std::to_string(rung));
+    const stage04::TrainOutcome outcome =
+        stage04::train(params, set, nullptr, {.epochs = 2, .batch = 64, .seed = 1, .rung = rung});
+    EXPECT_TRUE(outcome.stopped);
+    EXPECT_TRUE(outcome.epochs.empty());
+    EXPECT_NE(outcome.message.find("epoch 1, step 1"), std::string::npos) << outcome.message;
+    EXPECT_NE(outcome.message.find("not finite"), std::string::npos) << outcome.message;
+    EXPECT_TRUE(bit_identical(params, before)) << "the bad step must not be applied";
+  }
 }
 
 TEST(Trainer, RejectsAnEmptySetAndBadSettings) {
@@ -126,4 +133,9 @@ TEST(Trainer, RejectsAnEmptySetAndBadSettings) {
   const mnist::Dataset empty;
   EXPECT_THROW(stage04::train(params, empty, nullptr, {}), std::invalid_argument);
   EXPECT_THROW(stage04::train(params, empty, nullptr, {.batch = 0}), std::invalid_argument);
+  // One blank image: a set that trains, so only the rung can be what is refused.
+  const mnist::Dataset one{mnist::Tensor({1, 1, 28, 28}), {0}};
+  EXPECT_THROW(stage04::train(params, one, nullptr, {.rung = 0}), std::invalid_argument);
+  EXPECT_THROW(stage04::train(params, one, nullptr, {.rung = stage04::kRungs + 1}),
+               std::invalid_argument);
 }

@@ -1,0 +1,133 @@
+#include "04_backprop/conv1_fused.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "common/network.h"
+
+namespace stage04 {
+
+namespace {
+
+using namespace mnist::net;
+constexpr int kTaps = kKernel * kKernel;                             // 9 weights per channel
+constexpr int kPooled = kPool1Size * kPool1Size;                     // 169 windows per channel
+constexpr int kPatch = kKernel + 1;                                  // a window's input is 4 x 4
+constexpr int64_t kImagePixels = kImageSize * kImageSize;            // 784
+constexpr int64_t kImageValues = int64_t{kConv1Channels} * kPooled;  // pooled values per image
+constexpr uint8_t kNoGradient = 4;  // the winner code of a window that ReLU zeroed
+
+/// The weights tap-major, taps[t][c] = weight[c][t], and every per-window array
+/// channel-last: the loops below run over the 32 channels, one channel per vector lane, so
+/// they read and write 32 consecutive floats, and each window's pixels are the same for
+/// every lane (one broadcast each).
+struct Taps {
+  alignas(64) float w[kTaps][kConv1Channels];
+};
+
+/// The 4 x 4 input pixels under the pooling window at (py, px).
+void load_patch(const float* image, int py, int px, float* patch) {
+  for (int y = 0; y < kPatch; ++y)
+    for (int x = 0; x < kPatch; ++x)
+      patch[y * kPatch + x] = image[(2 * py + y) * kImageSize + 2 * px + x];
+}
+
+}  // namespace
+
+void conv1_relu_pool_forward(const mnist::Tensor& images, const mnist::Tensor& weight,
+                             const mnist::Tensor& bias, mnist::Tensor& pooled,
+                             std::vector<uint8_t>& winner) {
+  const int N = images.dim(0);
+  mnist::expect_shape(weight, {kConv1Channels, 1, kKernel, kKernel}, "conv1 weight");
+  mnist::expect_shape(bias, {kConv1Channels}, "conv1 bias");
+  mnist::ensure_shape(pooled, {N, kConv1Channels, kPool1Size, kPool1Size});
+  winner.resize(static_cast<size_t>(pooled.size()));
+  Taps taps;
+  for (int c = 0; c < kConv1Channels; ++c)
+    for (int t = 0; t < kTaps; ++t) taps.w[t][c] = weight[c * kTaps + t];
+  alignas(64) float window_major[kPooled][kConv1Channels];  // one image's output, channel-last
+  const float* b = bias.data();  // raw: the checked operator[] could throw, which stops simd
+
+  for (int n = 0; n < N; ++n) {
+    const float* image = images.data() + n * kImagePixels;
+    uint8_t* won = winner.data() + n * kImageValues;
+    for (int o = 0; o < kPooled; ++o) {
+      float patch[kPatch * kPatch];
+      load_patch(image, o / kPool1Size, o % kPool1Size, patch);
+#pragma omp simd
+      for (int c = 0; c < kConv1Channels; ++c) {
+        // The window's four conv outputs (top-left, top-right, bottom-left, bottom-right),
+        // held in four vector registers for 32 channels at once.
+        float a0 = b[c], a1 = b[c], a2 = b[c], a3 = b[c];
+        // Unrolled, so that the loop over channels holds no inner loop and vectorises.
+#pragma GCC unroll 9
+        for (int t = 0; t < kTaps; ++t) {
+          const float w = taps.w[t][c];
+          const float* p = patch + (t / kKernel) * kPatch + t % kKernel;
+          a0 += p[0] * w;
+          a1 += p[1] * w;
+          a2 += p[kPatch] * w;
+          a3 += p[kPatch + 1] * w;
+        }
+        const float max = std::max(std::max(a0, a1), std::max(a2, a3));
+        // The first position in reading order that holds the maximum, as rung 1 picks it:
+        // selects from the last to the first, which vectorise, rather than branches.
+        int code = a2 == max ? 2 : 3;
+        code = a1 == max ? 1 : code;
+        code = a0 == max ? 0 : code;
+        window_major[o][c] = std::max(max, 0.0f);  // relu(max) = the max of the relus
+        won[o * kConv1Channels + c] = static_cast<uint8_t>(max > 0.0f ? code : kNoGradient);
+      }
+    }
+    // To NCHW, conv2's layout: a transpose of 21 KB that stays in L1.
+    float* out = pooled.data() + n * kImageValues;
+    for (int c = 0; c < kConv1Channels; ++c)
+      for (int o = 0; o < kPooled; ++o) out[c * kPooled + o] = window_major[o][c];
+  }
+}
+
+void conv1_relu_pool_backward(const mnist::Tensor& images, const std::vector<uint8_t>& winner,
+                              const mnist::Tensor& dpooled, mnist::Tensor& dweight,
+                              mnist::Tensor& dbias) {
+  const int N = images.dim(0);
+  mnist::expect_shape(dpooled, {N, kConv1Channels, kPool1Size, kPool1Size}, "conv1 dpooled");
+  if (static_cast<int64_t>(winner.size()) != N * kImageValues) {
+    throw std::invalid_argument("conv1_relu_pool_backward: winner does not fit the images");
+  }
+  Taps dtaps{};  // the weight gradient, tap-major like Taps, summed over the batch
+  alignas(64) float db[kConv1Channels] = {};
+  alignas(64) float window_major[kPooled][kConv1Channels];  // one image's dpooled
+  for (int n = 0; n < N; ++n) {
+    const float* image = images.data() + n * kImagePixels;
+    const float* d = dpooled.data() + n * kImageValues;
+    for (int c = 0; c < kConv1Channels; ++c)
+      for (int o = 0; o < kPooled; ++o) window_major[o][c] = d[c * kPooled + o];
+    const uint8_t* won = winner.data() + n * kImageValues;
+    for (int o = 0; o < kPooled; ++o) {
+      float patch[kPatch * kPatch];
+      load_patch(image, o / kPool1Size, o % kPool1Size, patch);
+#pragma omp simd
+      for (int c = 0; c < kConv1Channels; ++c) {
+        // The window's gradient goes to its winning position; the other three get 0.
+        const int code = won[o * kConv1Channels + c];
+        const float g = code == kNoGradient ? 0.0f : window_major[o][c];
+        db[c] += g;
+        const float g0 = code == 0 ? g : 0.0f, g1 = code == 1 ? g : 0.0f;
+        const float g2 = code == 2 ? g : 0.0f, g3 = code == 3 ? g : 0.0f;
+#pragma GCC unroll 9
+        for (int t = 0; t < kTaps; ++t) {
+          const float* p = patch + (t / kKernel) * kPatch + t % kKernel;
+          dtaps.w[t][c] += p[0] * g0 + p[1] * g1 + p[kPatch] * g2 + p[kPatch + 1] * g3;
+        }
+      }
+    }
+  }
+  mnist::ensure_shape(dweight, {kConv1Channels, 1, kKernel, kKernel});
+  mnist::ensure_shape(dbias, {kConv1Channels});
+  for (int c = 0; c < kConv1Channels; ++c) {
+    for (int t = 0; t < kTaps; ++t) dweight[c * kTaps + t] = dtaps.w[t][c];
+    dbias[c] = db[c];
+  }
+}
+
+}  // namespace stage04
