@@ -292,6 +292,29 @@ def stage04_step(store):
     return lines + notes + ["", machine_line(store["cpu"])]
 
 
+def stage04_rungs(store):
+    """Stage 04's ladder: one training step of each rung, against rung 1, the cores' measured
+    FMA peak and PyTorch on the same machine."""
+    rows = rows_of(store, "cpu")
+    first = rows.get("stage04.train_step")
+    if not first:
+        return missing("CPU", "stage04's benchmark")
+    ladder = [("1", first)] + sorted((m.group(1), b) for k, b in rows.items()
+                                     if (m := re.fullmatch(r"stage04\.rung(\d)\.train_step", k)))
+    peak = peaks(rows).get(2)
+    torch = store["cpu"]["cpu"].get("torch")
+    lines = ["| rung (one step, batch 128, 2 threads) | time | images/s | x rung 1 | % of the FMA peak | x PyTorch |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for rung, b in ladder:
+        share = f"{100 * b['GFLOP/s'] / peak:.0f}%" if peak and b.get("GFLOP/s") else ""
+        vs_torch = ratio(b["images/s"], torch["train_images_per_second"], 1) if torch else ""
+        lines.append(f"| {rung} | {fmt_time(b['ms'])} | {b['images/s']:,.0f} | {ratio(first['ms'], b['ms'], 1)} "
+                     f"| {share} | {vs_torch} |")
+    note = (" PyTorch's figure is its median epoch after the first (shuffling and batching included),"
+            " the rungs' one timed step." if torch else "")
+    return lines + ["", machine_line(store["cpu"]) + note]
+
+
 # --- stage 05: the GPU -------------------------------------------------------------------------
 
 def torch_gpu_rates(gpu):
@@ -385,6 +408,7 @@ TABLES = {
     "roofline": roofline,
     "gemm-vs-roofline": gemm_vs_roofline,
     "stage04-step": stage04_step,
+    "stage04-rungs": stage04_rungs,
     "stage05-rungs": stage05_rungs,
     "stage05-kernels": stage05_kernels,
 }
