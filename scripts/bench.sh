@@ -32,7 +32,8 @@ while IFS=$'\t' read -r dir line; do
   [ -x "$exe" ] || continue
   echo "=== ${words[0]} (its own timing) ==="
   "$exe" "${words[@]:1}" --json "$out/run.${words[0]}.json" < /dev/null | tail -n 2
-done < <(stage_lines bench.runs)if [ -n "${TORCH_BENCH:-}" ] || /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+done < <(stage_lines bench.runs)
+if [ -n "${TORCH_BENCH:-}" ] || /usr/bin/python3 -c 'import torch' 2>/dev/null; then
   echo "=== PyTorch (same model, same machine) ==="
   /usr/bin/python3 reference/pytorch_mnist.py train --epochs "${TORCH_EPOCHS:-2}" \
     --json "$out/torch.json" || echo "(PyTorch side-by-side failed; report goes on without it)"

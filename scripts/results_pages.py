@@ -74,9 +74,10 @@ def stages_chart(store, path):
         rows = cpu["cpu"]["rows"]
         for stage, b in tables.forward_rows(rows):
             bars.append((f"{stage} forward", b["images/s"], "forward, CPU", f"{b['images/s']:,.0f}"))
-        if "stage04.train_step" in rows:
-            ips = rows["stage04.train_step"]["images/s"]
-            bars.append(("stage04 training step", ips, "training, CPU", f"{ips:,.0f}"))
+        for k in sorted(k for k in rows if re.fullmatch(r"stage04\.(rung\d\.)?train_step", k)):
+            ips = rows[k]["images/s"]
+            rung = k.split(".")[1] if k.count(".") == 2 else "rung1"
+            bars.append((f"stage04 training step, {rung[:4]} {rung[4:]}", ips, "training, CPU", f"{ips:,.0f}"))
         torch = cpu["cpu"].get("torch")
         if torch:
             ips = torch["train_images_per_second"]

@@ -91,9 +91,12 @@ def scoreboard(store):
         lines.append(f"| {stage[:5]} {stage[5:]} forward | {ips:,.0f} | {fmt(b.get('GFLOP/s'))} | {up} |")
         first, prev, prev_stage = first or ips, ips, stage
     step, torch = rows.get("stage04.train_step"), store["cpu"]["cpu"].get("torch")
-    if step:
-        vs = f"**{ratio(step['images/s'], torch['train_images_per_second'])} PyTorch**" if torch else ""
-        lines.append(f"| stage 04 training step | {step['images/s']:,.0f} | {fmt(step.get('GFLOP/s'))} | {vs} |")
+    rungs = sorted((int(m.group(1)), b) for k, b in rows.items()
+                   if (m := re.fullmatch(r"stage04\.rung(\d)\.train_step", k)))
+    for label, b in ([("stage 04 training step (rung 1)", step)] if step else []) + \
+            [(f"stage 04 training step, rung {n}", b) for n, b in rungs[-1:]]:
+        vs = f"**{ratio(b['images/s'], torch['train_images_per_second'])} PyTorch**" if torch else ""
+        lines.append(f"| {label} | {b['images/s']:,.0f} | {fmt(b.get('GFLOP/s'))} | {vs} |")
     if torch:
         lines.append(f"| {torch['name']} training, same machine | {torch['train_images_per_second']:,.0f} | | |")
     notes = [machine_line(store["cpu"])]

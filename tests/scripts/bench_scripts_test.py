@@ -96,7 +96,7 @@ class BenchReportTest(unittest.TestCase):
         text = self.report()
         self.assertIn("| stage 02 forward | 512 | 1.0 | 4.0x stage 01 |", text)               # 512/128
         self.assertIn("| stage 03 forward | 1,280 | 1.0 | 2.5x stage 02, 10x stage 01 |", text)  # 1280/512, /128
-        self.assertIn("| stage 04 training step | 640 |  | **1.60x PyTorch** |", text)       # 640/400
+        self.assertIn("| stage 04 training step (rung 1) | 640 |  | **1.60x PyTorch** |", text)       # 640/400
         self.assertIn("| &nbsp;&nbsp;backward | 100.00 ms |  | 50% |", text)                  # 100/200
 
     def test_gemm_ladder_has_openblas_and_peaks(self):
