@@ -56,6 +56,8 @@ def load_dir(directory):
     context, rows, repetitions = {}, {}, set()
     folder = pathlib.Path(directory)
     for f in sorted(folder.glob("stage*.json")) + sorted(folder.glob("bench.json")):
+        if f.stat().st_size == 0:
+            continue  # a BENCH_FILTER that matched none of this binary's benchmarks
         ctx, found, reps = load_benchmarks(f)
         context = context or ctx
         rows.update(found)

@@ -135,6 +135,18 @@ class BenchReportTest(unittest.TestCase):
         self.assertIn("Yours:", (self.cpu / "tables.md").read_text())
 
 
+class FilteredRunTest(unittest.TestCase):
+    def test_a_binary_whose_benchmarks_were_all_filtered_out_is_skipped(self):
+        # Google Benchmark leaves an empty --benchmark_out file when BENCH_FILTER matched none.
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = pathlib.Path(tmp)
+            make_cpu_run(folder)
+            (folder / "stage05.json").write_text("")
+            result = run(SCRIPTS / "bench_report.py", folder)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            self.assertIn("| stage 03 forward | 1,280 |", (folder / "report.md").read_text())
+
+
 class ResultsPagesTest(unittest.TestCase):
     def test_a_marked_table_is_rendered_and_an_unknown_one_refused(self):
         sys.path.insert(0, str(SCRIPTS))
