@@ -13,15 +13,22 @@
 namespace stage05 {
 namespace {
 
-TEST(Training, OneEpochOnTheGpuLearns) {
-  REQUIRE_GPU();
-  REQUIRE_MNIST();
+/// One epoch of rung `rung` over the whole training set from init_params(1), evaluated on
+/// the test set.
+TrainOutcome one_epoch(Rung rung) {
   const mnist::Dataset train_set =
       mnist::load_mnist(mnist::testkit::data_dir(), mnist::Split::train);
   const mnist::Dataset test_set = mnist::load_mnist(mnist::testkit::data_dir(), mnist::Split::test);
   TrainConfig config;
+  config.rung = rung;
   config.epochs = 1;
-  const TrainOutcome outcome = train(mnist::init_params(1), train_set, &test_set, config);
+  return train(mnist::init_params(1), train_set, &test_set, config);
+}
+
+TEST(Training, OneEpochOnTheGpuLearns) {
+  REQUIRE_GPU();
+  REQUIRE_MNIST();
+  const TrainOutcome outcome = one_epoch(Rung::fused);
   ASSERT_EQ(outcome.epochs.size(), 1u);
   // The Keras example reaches about 98% after one epoch; chance is 10%.
   EXPECT_GT(outcome.epochs[0].test_accuracy, 0.97);
@@ -39,13 +46,7 @@ TEST(Training, OneEpochOnTheGpuLearns) {
 TEST(Training, OneEpochOnTheTensorCoresLearns) {
   REQUIRE_GPU();
   REQUIRE_MNIST();
-  const mnist::Dataset train_set =
-      mnist::load_mnist(mnist::testkit::data_dir(), mnist::Split::train);
-  const mnist::Dataset test_set = mnist::load_mnist(mnist::testkit::data_dir(), mnist::Split::test);
-  TrainConfig config;
-  config.rung = Rung::tensor;
-  config.epochs = 1;
-  const TrainOutcome outcome = train(mnist::init_params(1), train_set, &test_set, config);
+  const TrainOutcome outcome = one_epoch(Rung::tensor);
   ASSERT_EQ(outcome.epochs.size(), 1u);
   // TF32 costs the network nothing it can measure: the same band as float32's first epoch.
   EXPECT_GT(outcome.epochs[0].test_accuracy, 0.97);
