@@ -21,6 +21,7 @@ images/s, ...), nothing else, so that the file stays small and readable in a dif
 import argparse
 import datetime
 import json
+import os
 import pathlib
 import platform
 import re
@@ -77,7 +78,9 @@ def machine_stamp(context, build_dir, gpu_context=None, name=None):
         "mhz": context.get("mhz_per_cpu"),
         "compiler": data.compiler_description(build_dir, context) or "unknown",
         "os": platform.platform(terse=True),
-        "commit": git_commit(pathlib.Path(__file__).resolve().parent.parent),
+        # A copy of the tree on another machine may carry stale git metadata: the caller can
+        # name the commit it measured.
+        "commit": os.environ.get("RESULTS_COMMIT") or git_commit(pathlib.Path(__file__).resolve().parent.parent),
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d"),
     }
     if gpu_context:

@@ -4,7 +4,8 @@
 # PyTorch side by side, and the machine's results file.
 #
 #   OUT=some/dir [TRAIN_RUNGS="3 4 1 2"] [SEEDS_RUNG=4 SEEDS="1 2 3 4 5"] [SANITIZE_RUNGS="4"] \
-#     [DATA=dir] [DEPS=prefix] [RESULTS_NAME=gpu-h200] bash stages/05_cuda/gpu_check.sh [step ...]
+#     [DATA=dir] [DEPS=prefix] [RESULTS_NAME=gpu-h200] [RESULTS_COMMIT=hash] \
+#     bash stages/05_cuda/gpu_check.sh [step ...]
 #   steps: build tests train seeds sanitize bench torch ncu results
 #          (default: all but seeds, ncu; results, the results file, comes with bench)
 #
@@ -14,7 +15,8 @@
 # build-gpu/check): check.log (all output), results.json (the runs' JSON merged),
 # bench.json, ncu.txt, trained.safetensors (the first trained rung's weights), and
 # results-gpu.json, the machine-stamped results file (scripts/results_store.py) that
-# results/ keeps for the reference GPU.
+# results/ keeps for the reference GPU (RESULTS_COMMIT names the commit measured where the
+# copy of the tree has no git history of its own).
 set -uo pipefail
 OUT=${OUT:-build-gpu/check}
 DATA=${DATA:-$DATA}
