@@ -3,6 +3,8 @@
 #include "05_cuda/fused_kernels.h"
 
 #include <cfloat>
+#include <stdexcept>
+#include <string>
 
 #include "05_cuda/adam_update.cuh"
 #include "05_cuda/cuda_check.h"
@@ -189,6 +191,7 @@ __global__ void __launch_bounds__(kConv2Threads)
 // ---- dense + softmax + cross-entropy + dense backward -------------------------------------
 
 constexpr int kDenseThreads = 256;
+constexpr int kDensePerThread = (kFlat + kDenseThreads - 1) / kDenseThreads;  // 7 features
 
 __global__ void __launch_bounds__(kDenseThreads)
     dense_softmax_kernel(const float* pool2, const float* mask, const float* w, const float* b,
@@ -198,11 +201,20 @@ __global__ void __launch_bounds__(kDenseThreads)
   const float* x = pool2 + row * kFlat;
   const float* keep = mask ? mask + row * kFlat : nullptr;
   // Each thread takes every 256th feature and its 10 products; then the block adds up.
+  // The thread's 70 weights stay in registers for the backward pass below, which needs the
+  // same numbers: read once from memory (L2, for every image of the batch) instead of twice.
+  float weight[kDensePerThread][kClasses];
   float part[kClasses] = {};
-  for (int i = threadIdx.x; i < kFlat; i += kDenseThreads) {
+#pragma unroll
+  for (int k = 0; k < kDensePerThread; ++k) {
+    const int i = threadIdx.x + k * kDenseThreads;
+    if (i >= kFlat) break;
     const float v = keep ? x[i] * keep[i] : x[i];
 #pragma unroll
-    for (int j = 0; j < kClasses; ++j) part[j] += v * w[j * kFlat + i];
+    for (int j = 0; j < kClasses; ++j) {
+      weight[k][j] = w[j * kFlat + i];
+      part[j] += v * weight[k][j];
+    }
   }
   __shared__ float warp_parts[kDenseThreads / 32][kClasses];
   __shared__ float z[kClasses], dz[kClasses];
@@ -236,10 +248,13 @@ __global__ void __launch_bounds__(kDenseThreads)
   }
   __syncthreads();
   // Back through dense (dz W), dropout (the same mask) and ReLU (only where pool2 > 0).
-  for (int i = threadIdx.x; i < kFlat; i += kDenseThreads) {
+#pragma unroll
+  for (int k = 0; k < kDensePerThread; ++k) {
+    const int i = threadIdx.x + k * kDenseThreads;
+    if (i >= kFlat) break;
     float d = 0;
 #pragma unroll
-    for (int j = 0; j < kClasses; ++j) d += dz[j] * w[j * kFlat + i];
+    for (int j = 0; j < kClasses; ++j) d += dz[j] * weight[k][j];
     dpool2[row * kFlat + i] = x[i] > 0.0f ? (keep ? d * keep[i] : d) : 0.0f;
   }
 }
@@ -320,51 +335,122 @@ __global__ void __launch_bounds__(kBackwardThreads)
 }
 
 // ---- finish gradients (+ Adam) ------------------------------------------------------------
+//
+// Three kinds of block, by blockIdx.x, all 32 columns x 8 slices of the batch: the 8
+// threads of a column add up rows slice, slice + 8, ... and then the block adds the 8
+// slice sums in order (so every gradient is the same sum, in the same order, whatever
+// the block shape):
+//   - conv blocks: a column is 4 neighbouring conv parameters, read as one float4 from each
+//     image's partials (a quarter of the load instructions of one float per thread);
+//   - dense blocks: a column is one feature i, and the thread keeps all ten classes' sums
+//     dW[j][i] += dlogits[row][j] * feature[row][i], so each feature is read once, not ten
+//     times (the ten products of a row share it);
+//   - the last block: the ten dense biases and the batch's loss.
 
-// A block is 32 parameters x 8 slices of the batch: 8 threads share one parameter's sum,
-// so there is enough parallel work to hide memory latency, then they add up in shared memory.
-constexpr int kFinishParams = 32, kFinishSlices = 8;
+constexpr int kFinishColumns = 32, kFinishSlices = 8;
+constexpr int kFinishThreads = kFinishColumns * kFinishSlices;
+constexpr int kConvPerBlock = 4 * kFinishColumns;  // 128 conv parameters per block
+static_assert(layout::kConvTotal % kConvPerBlock == 0, "conv blocks tile the conv parameters");
+static_assert(kFlat % kFinishColumns == 0, "dense blocks tile the features");
+constexpr int kConvBlocks = layout::kConvTotal / kConvPerBlock;  // 147
+constexpr int kDenseBlocks = kFlat / kFinishColumns;             // 50
+constexpr int kFinishBlocks = kConvBlocks + kDenseBlocks + 1;
 
+// Hands one finished gradient to its parameter: stores it and, with Adam, updates it.
 template <bool kAdam>
-__global__ void finish_gradients_kernel(GradientSources in, float* grads, float* loss,
-                                        float* params, float* m, float* v, StepClock* clock,
-                                        int step_offset, stage04::AdamConfig config) {
-  const int p = blockIdx.x * kFinishParams + threadIdx.x, slice = threadIdx.y;
-  if (blockIdx.x == 0 && slice == 0) {  // one warp also adds up the batch's loss
+struct GradientSink {
+  float* grads;
+  float* params;
+  float* m;
+  float* v;
+  float alpha;
+  stage04::AdamConfig config;
+  __device__ void operator()(int p, float g) const {
+    grads[p] = g;
+    if constexpr (kAdam) adam_update(params[p], m[p], v[p], g, alpha, config);
+  }
+};
+
+// Block b of the launch does block first_block + b of the list above (a launch may do only
+// the conv blocks, or only the dense ones: see ParamRange).
+template <bool kAdam>
+__global__ void __launch_bounds__(kFinishThreads)
+    finish_gradients_kernel(GradientSources in, int first_block, bool with_loss, float* grads,
+                            float* loss, float* params, float* m, float* v, StepClock* clock,
+                            int step_offset, stage04::AdamConfig config) {
+  const int block = first_block + static_cast<int>(blockIdx.x);
+  const int column = threadIdx.x, slice = threadIdx.y, t = slice * kFinishColumns + column;
+  float alpha = 0;
+  if constexpr (kAdam) alpha = adam_alpha(config, clock->step + step_offset + 1);
+  const GradientSink<kAdam> sink{grads, params, m, v, alpha, config};
+  __shared__ float sums[kFinishSlices][kClasses * kFinishColumns];
+
+  if (block < kConvBlocks) {  // 128 conv parameters: sums of the per-image partials
+    const int first = block * kConvPerBlock + 4 * column;
+    float4 s = make_float4(0, 0, 0, 0);
+#pragma unroll 4
+    for (int row = slice; row < in.n; row += kFinishSlices) {
+      const float4 p = *reinterpret_cast<const float4*>(in.partials +
+                                                        int64_t{row} * layout::kConvTotal + first);
+      s.x += p.x;
+      s.y += p.y;
+      s.z += p.z;
+      s.w += p.w;
+    }
+    reinterpret_cast<float4*>(sums[slice])[column] = s;
+    __syncthreads();
+    if (t < kConvPerBlock) {
+      float g = 0;
+#pragma unroll
+      for (int k = 0; k < kFinishSlices; ++k) g += sums[k][t];
+      sink(block * kConvPerBlock + t, g);
+    }
+    return;
+  }
+
+  if (block < kConvBlocks + kDenseBlocks) {  // 32 features x 10 classes of dW
+    const int first = (block - kConvBlocks) * kFinishColumns, i = first + column;
+    float s[kClasses] = {};
+    for (int row = slice; row < in.n; row += kFinishSlices) {
+      const float f = in.mask ? in.pool2[row * kFlat + i] * in.mask[row * kFlat + i]
+                              : in.pool2[row * kFlat + i];
+#pragma unroll
+      for (int j = 0; j < kClasses; ++j) s[j] += in.dlogits[row * kClasses + j] * f;
+    }
+#pragma unroll
+    for (int j = 0; j < kClasses; ++j) sums[slice][j * kFinishColumns + column] = s[j];
+    __syncthreads();
+    for (int e = t; e < kClasses * kFinishColumns; e += kFinishThreads) {
+      float g = 0;
+#pragma unroll
+      for (int k = 0; k < kFinishSlices; ++k) g += sums[k][e];
+      const int j = e / kFinishColumns, feature = first + e % kFinishColumns;
+      sink(layout::kFcWeight + j * kFlat + feature, g);
+    }
+    return;
+  }
+
+  // The last block: the dense biases (db[j] = the sum of dlogits[row][j]) and the loss.
+  if (column < kClasses) {
+    float s = 0;
+    for (int row = slice; row < in.n; row += kFinishSlices) s += in.dlogits[row * kClasses + column];
+    sums[slice][column] = s;
+  }
+  if (with_loss && slice == 1) {  // one warp adds up the batch's loss meanwhile
     float sum = 0;
-    for (int row = threadIdx.x; row < in.n; row += 32) sum += in.row_loss[row];
+    for (int row = column; row < in.n; row += 32) sum += in.row_loss[row];
     sum = warp_sum(sum);
-    if (threadIdx.x == 0) {
+    if (column == 0) {
       *loss = sum / in.n;
       if constexpr (kAdam) clock->loss_sum += sum / in.n;
     }
   }
-  float sum = 0;
-  if (p < layout::kConvTotal) {
-    for (int row = slice; row < in.n; row += kFinishSlices)
-      sum += in.partials[int64_t{row} * layout::kConvTotal + p];
-  } else if (p < layout::kFcBias) {  // dW[j,i] = sum over rows of dlogits[row,j] * features[row,i]
-    const int j = (p - layout::kFcWeight) / kFlat, i = (p - layout::kFcWeight) % kFlat;
-    for (int row = slice; row < in.n; row += kFinishSlices) {
-      const float f = in.mask ? in.pool2[row * kFlat + i] * in.mask[row * kFlat + i]
-                              : in.pool2[row * kFlat + i];
-      sum += in.dlogits[row * kClasses + j] * f;
-    }
-  } else if (p < layout::kTotal) {  // db[j] = sum over rows of dlogits[row,j]
-    for (int row = slice; row < in.n; row += kFinishSlices)
-      sum += in.dlogits[row * kClasses + p - layout::kFcBias];
-  }
-  __shared__ float sums[kFinishSlices][kFinishParams];
-  sums[slice][threadIdx.x] = sum;
   __syncthreads();
-  if (slice != 0 || p >= layout::kTotal) return;
-  float g = 0;
+  if (t < kClasses) {
+    float g = 0;
 #pragma unroll
-  for (int s = 0; s < kFinishSlices; ++s) g += sums[s][threadIdx.x];
-  grads[p] = g;
-  if constexpr (kAdam) {
-    const float alpha = adam_alpha(config, clock->step + step_offset + 1);
-    adam_update(params[p], m[p], v[p], g, alpha, config);
+    for (int k = 0; k < kFinishSlices; ++k) g += sums[k][t];
+    sink(layout::kFcBias + t, g);
   }
 }
 
@@ -380,6 +466,26 @@ __global__ void adam_kernel(float* params, const float* grads, float* m, float* 
 int blocks(int count, int threads) {
   return (count + threads - 1) / threads;
 }
+
+// The blocks that do the parameters in `range`; throws unless the range is one of those
+// that whole blocks make up: all parameters, the conv layers' or the dense layer's.
+struct FinishBlocks {
+  int first, count;
+  static FinishBlocks of(ParamRange range) {
+    const auto block_at = [](int p) {
+      if (p == 0) return 0;
+      if (p == layout::kConvTotal) return kConvBlocks;
+      if (p == layout::kTotal) return kFinishBlocks;
+      throw std::invalid_argument("finish_gradients: a range must begin and end at 0, " +
+                                  std::to_string(layout::kConvTotal) + " or " +
+                                  std::to_string(layout::kTotal) + ", not at " +
+                                  std::to_string(p));
+    };
+    const int first = block_at(range.begin), end = block_at(range.end);
+    if (end <= first) throw std::invalid_argument("finish_gradients: an empty range");
+    return {first, end - first};
+  }
+};
 
 }  // namespace
 
@@ -429,18 +535,26 @@ void conv_backward(const float* images, const float* pool1, const uint8_t* pool1
 }
 
 void finish_gradients(const GradientSources& in, float* grads, float* loss, cudaStream_t stream) {
-  const dim3 block(kFinishParams, kFinishSlices);
-  finish_gradients_kernel<false><<<blocks(layout::kTotal, kFinishParams), block, 0, stream>>>(
-      in, grads, loss, nullptr, nullptr, nullptr, nullptr, 0, stage04::AdamConfig{});
+  finish_gradients(in, {0, layout::kTotal}, true, grads, loss, stream);
+}
+
+void finish_gradients(const GradientSources& in, ParamRange range, bool with_loss, float* grads,
+                      float* loss, cudaStream_t stream) {
+  const FinishBlocks blocks = FinishBlocks::of(range);
+  if (with_loss && range.end != layout::kTotal) {
+    throw std::invalid_argument("finish_gradients: the loss comes with the dense layer's range");
+  }
+  finish_gradients_kernel<false><<<blocks.count, dim3(kFinishColumns, kFinishSlices), 0, stream>>>(
+      in, blocks.first, with_loss, grads, loss, nullptr, nullptr, nullptr, nullptr, 0,
+      stage04::AdamConfig{});
   CHECK_LAUNCH("finish_gradients_kernel", stream);
 }
 
 void finish_gradients_and_adam(const GradientSources& in, float* grads, float* loss, float* params,
                                float* m, float* v, StepClock* clock, int step_offset,
                                const stage04::AdamConfig& config, cudaStream_t stream) {
-  const dim3 block(kFinishParams, kFinishSlices);
-  finish_gradients_kernel<true><<<blocks(layout::kTotal, kFinishParams), block, 0, stream>>>(
-      in, grads, loss, params, m, v, clock, step_offset, config);
+  finish_gradients_kernel<true><<<kFinishBlocks, dim3(kFinishColumns, kFinishSlices), 0, stream>>>(
+      in, 0, true, grads, loss, params, m, v, clock, step_offset, config);
   CHECK_LAUNCH("finish_gradients_kernel with Adam", stream);
 }
 

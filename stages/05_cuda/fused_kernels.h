@@ -86,6 +86,20 @@ struct GradientSources {
 /// *loss = the batch's mean loss.
 void finish_gradients(const GradientSources& in, float* grads, float* loss, cudaStream_t stream);
 
+/// The flat parameters begin..end-1 (param_layout.h), e.g. the dense layer's.
+struct ParamRange {
+  int begin;  ///< first parameter
+  int end;    ///< one past the last
+};
+
+/// finish_gradients for the parameters in `range` only (and *loss if with_loss), with the
+/// same sums in the same order: for a data-parallel step that reduces the gradients that
+/// are ready while the rest of the backward pass still runs. The range is all parameters,
+/// the conv layers' (0..layout::kConvTotal) or the dense layer's (layout::kConvTotal..
+/// layout::kTotal, the only one that may take the loss); any other throws.
+void finish_gradients(const GradientSources& in, ParamRange range, bool with_loss, float* grads,
+                      float* loss, cudaStream_t stream);
+
 /// finish_gradients and, in the same pass, Adam on every parameter with t = clock->step +
 /// step_offset + 1; the batch's mean loss is also added to clock->loss_sum.
 void finish_gradients_and_adam(const GradientSources& in, float* grads, float* loss, float* params,

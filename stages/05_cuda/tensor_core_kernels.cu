@@ -166,7 +166,10 @@ __global__ void __launch_bounds__(kForwardThreads)
 //         with k = tap * 64 + filter and im2col(D)[pos][k] = D[filter][y-ky][x-kx]
 // Both run dense: the zeros cost tensor-core time, which is cheap, instead of branches.
 
-constexpr int kBackwardWarps = 8;
+// 16 warps: the block's 218 KB of shared memory leave room for one block per multiprocessor,
+// so its warps are all the parallel work there is to hide each other's shared-memory and
+// tensor-core latencies; with 8 the kernel took 11% longer.
+constexpr int kBackwardWarps = 16;
 constexpr int kBackwardThreads = kBackwardWarps * 32;
 constexpr int kBorder = 2;
 constexpr int kPlaneSide = kPool1Size + kBorder;  // 15: conv2 rows -2..12
@@ -285,19 +288,22 @@ __global__ void __launch_bounds__(kBackwardThreads)
       }
   }
   {  // dX: M = 169 positions (11 tiles), N = 32 channels (4 tiles), K = 576 (72 steps).
-    // Each warp: 2 channel tiles x the position tiles warp/2, warp/2 + 4, warp/2 + 8.
+    // Warps pair up: each of a pair takes 2 channel tiles (16 channels) of the same
+    // position tiles, pair, pair + kPairs, ... (the A fragments serve two products each).
     constexpr int kRowTiles = (kPool1Windows + 15) / 16;
-    const int n0 = warp % 2 * 16;
-    int row_at[3][2];  // the lane's rows g and g+8 of each tile, as plane offsets
+    constexpr int kPairs = kBackwardWarps / 2;
+    constexpr int kMine = (kRowTiles + kPairs - 1) / kPairs;
+    const int n0 = warp % 2 * 16, pair = warp / 2;
+    int row_at[kMine][2];  // the lane's rows g and g+8 of each tile, as plane offsets
 #pragma unroll
-    for (int i = 0; i < 3; ++i)
+    for (int i = 0; i < kMine; ++i)
 #pragma unroll
       for (int h = 0; h < 2; ++h) {
-        int pos = (warp / 2 + 4 * i) * 16 + g + 8 * h;
+        int pos = (pair + kPairs * i) * 16 + g + 8 * h;
         if (pos >= kPool1Windows) pos = 0;  // padding rows: dropped below
         row_at[i][h] = (pos / kPool1Size + kBorder) * kPlaneSide + pos % kPool1Size + kBorder;
       }
-    float acc[3][2][4] = {};
+    float acc[kMine][2][4] = {};
     constexpr int kFilterSteps = kConv2Channels / 8;
 #pragma unroll 4
     for (int step = 0; step < kTaps * kFilterSteps; ++step) {
@@ -312,8 +318,8 @@ __global__ void __launch_bounds__(kBackwardThreads)
         bf[nt][1] = bits_at(wp + 4 * kBackwardWeightStride);
       }
 #pragma unroll
-      for (int i = 0; i < 3; ++i) {
-        if (warp / 2 + 4 * i >= kRowTiles) continue;
+      for (int i = 0; i < kMine; ++i) {
+        if (pair + kPairs * i >= kRowTiles) continue;
         const uint32_t af[4] = {
             bits_at(plane + row_at[i][0] + k_lo), bits_at(plane + row_at[i][1] + k_lo),
             bits_at(plane + row_at[i][0] + k_hi), bits_at(plane + row_at[i][1] + k_hi)};
@@ -322,10 +328,10 @@ __global__ void __launch_bounds__(kBackwardThreads)
       }
     }
 #pragma unroll
-    for (int i = 0; i < 3; ++i)
+    for (int i = 0; i < kMine; ++i)
 #pragma unroll
       for (int h = 0; h < 2; ++h) {
-        const int pos = (warp / 2 + 4 * i) * 16 + g + 8 * h;
+        const int pos = (pair + kPairs * i) * 16 + g + 8 * h;
         if (pos >= kPool1Windows) continue;
 #pragma unroll
         for (int nt = 0; nt < 2; ++nt) {
