@@ -56,17 +56,19 @@ void print_epoch(const stage04::EpochReport& r, int epochs, bool terminal, bool 
 int main(int argc, char** argv) {
   return mnist::run_main([&] {
     const stage04::TrainingCli cli{
-        "stage04",
-        "Stage 04 (backprop): trains the network on the CPU with backprop and Adam, evaluates\n"
-        "it on the test set after every epoch, and saves the weights (safetensors) to --out.",
-        true,
-        "also print where each epoch's time went",
-        "1: layer by layer, each layer shared among the threads; 2: each thread takes "
-        "whole slices of the batch through every layer, one parallel region per step; 3: "
-        "as 2, with conv1 and the dense layer's passes fused; 4: as 3, with conv2 as "
-        "implicit GEMMs, no column matrices (default 1)",
-        1,
-        stage04::kRungs};
+        .program = "stage04",
+        .summary =
+            "Stage 04 (backprop): trains the network on the CPU with backprop and Adam, evaluates\n"
+            "it on the test set after every epoch, and saves the weights (safetensors) to --out.",
+        .threaded = true,
+        .verbose_help = "also print where each epoch's time went",
+        .rung_help =
+            "1: layer by layer, each layer shared among the threads; 2: each thread takes "
+            "whole slices of the batch through every layer, one parallel region per step; 3: "
+            "as 2, with conv1 and the dense layer's passes fused; 4: as 3, with conv2 as "
+            "implicit GEMMs, no column matrices (default 1)",
+        .default_rung = 1,
+        .rungs = stage04::kRungs};
     const auto flags = stage04::parse_training_flags(argc, argv, cli);
     if (!flags) return 0;
     const mnist::Options& o = flags->options;
@@ -117,7 +119,7 @@ int main(int argc, char** argv) {
       epochs.push_back(stage04::epoch_line(e));
       seconds += e.seconds;
     }
-    stage04::TrainingSummary summary{
+    const stage04::TrainingSummary summary{
         .train_images = data.train.size(),
         .test_images = data.test.size(),
         .accuracy = epochs.back().test_accuracy,

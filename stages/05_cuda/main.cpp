@@ -30,17 +30,19 @@ int main(int argc, char** argv) {
   const mnist::Stopwatch since_start;  // the whole run: start-up, data, upload, training
   return mnist::run_main([&] {
     const stage04::TrainingCli cli{
-        "stage05",
-        "Stage 05 (CUDA): trains the network on the GPU with hand-written kernels, evaluates\n"
-        "it after every epoch and saves the weights (safetensors) to --out. Exits with\n"
-        "status 77, saying so, when there is no CUDA GPU.",
-        false,
-        "also print where the start-up time went",
-        "1: one thread per output; 2: shared-memory tiled products; 3: fused kernels, "
-        "data on the GPU, one CUDA graph per epoch (default 3); 4: rung 3 with conv2 on "
-        "the tensor cores (TF32)",
-        3,
-        4};
+        .program = "stage05",
+        .summary =
+            "Stage 05 (CUDA): trains the network on the GPU with hand-written kernels, evaluates\n"
+            "it after every epoch and saves the weights (safetensors) to --out. Exits with\n"
+            "status 77, saying so, when there is no CUDA GPU.",
+        .threaded = false,
+        .verbose_help = "also print where the start-up time went",
+        .rung_help =
+            "1: one thread per output; 2: shared-memory tiled products; 3: fused kernels, "
+            "data on the GPU, one CUDA graph per epoch (default 3); 4: rung 3 with conv2 on "
+            "the tensor cores (TF32)",
+        .default_rung = 3,
+        .rungs = 4};
     const auto flags = stage04::parse_training_flags(argc, argv, cli);
     if (!flags) return 0;
     const mnist::Options& o = flags->options;
