@@ -6,9 +6,9 @@
 #include "05_cuda/fused_kernels.h"
 #include "05_cuda/naive_kernels.h"
 #include "05_cuda/param_layout.h"
+#include "05_cuda/plans_layer_by_layer.h"
 #include "05_cuda/sizes.h"
 #include "05_cuda/tensor_core_kernels.h"
-#include "05_cuda/tiled_kernels.h"
 
 namespace stage05 {
 
@@ -16,189 +16,6 @@ namespace {
 
 using namespace sizes;
 constexpr double kFloat = sizeof(float);
-
-// Rungs 1 and 2 share everything but the convolution and dense products.
-struct LayerPlanner {
-  Rung rung;
-  Workspace& ws;
-  int n;
-  ParamPointers<float> p = ParamPointers<float>::at(ws.params.data());
-  ParamPointers<float> g = ParamPointers<float>::at(ws.grads.data());
-  bool tiled() const { return rung == Rung::tiled; }
-
-  void forward(Plan& plan, const float* images, const float* mask) const {
-    const int n_ = n;
-    const auto P = p;
-    float* conv1 = ws.conv1_out.data();
-    float* pool1 = ws.pool1_out.data();
-    float* conv2 = ws.conv2_out.data();
-    float* pool2 = ws.pool2_out.data();
-    float* features = ws.features.data();
-    float* logits = ws.logits.data();
-    const bool tile = tiled();
-    plan.push_back({"conv1 forward", 2.0 * kConv1Macs * n, kFloat * n * (kImage + kConv1Out),
-                    [=](cudaStream_t s) {
-                      if (tile)
-                        tiled::conv1_forward(images, P.conv1_weight, P.conv1_bias, conv1, n_, s);
-                      else
-                        naive::conv2d_forward(images, P.conv1_weight, P.conv1_bias, conv1, n_, 1,
-                                              kImageSize, kConv1Channels, s);
-                    }});
-    plan.push_back({"relu1", double(n) * kConv1Out, 2 * kFloat * n * kConv1Out,
-                    [=](cudaStream_t s) { naive::relu_forward(conv1, n_ * kConv1Out, s); }});
-    plan.push_back(
-        {"pool1", 3.0 * n * kPool1Out, kFloat * n * (kConv1Out + kPool1Out), [=](cudaStream_t s) {
-           naive::maxpool_forward(conv1, pool1, n_ * kConv1Channels, kConv1Size, s);
-         }});
-    plan.push_back({"conv2 forward", 2.0 * kConv2Macs * n, kFloat * n * (kPool1Out + kConv2Out),
-                    [=](cudaStream_t s) {
-                      if (tile)
-                        tiled::conv2_forward(pool1, P.conv2_weight, P.conv2_bias, conv2, n_, s);
-                      else
-                        naive::conv2d_forward(pool1, P.conv2_weight, P.conv2_bias, conv2, n_,
-                                              kConv1Channels, kPool1Size, kConv2Channels, s);
-                    }});
-    plan.push_back({"relu2", double(n) * kConv2Out, 2 * kFloat * n * kConv2Out,
-                    [=](cudaStream_t s) { naive::relu_forward(conv2, n_ * kConv2Out, s); }});
-    plan.push_back(
-        {"pool2", 3.0 * n * kPool2Out, kFloat * n * (kConv2Out + kPool2Out), [=](cudaStream_t s) {
-           naive::maxpool_forward(conv2, pool2, n_ * kConv2Channels, kConv2Size, s);
-         }});
-    const float* dense_in = pool2;
-    if (mask) {
-      plan.push_back({"dropout", double(n) * kFlat, 3 * kFloat * n * kFlat, [=](cudaStream_t s) {
-                        naive::multiply(pool2, mask, features, n_ * kFlat, s);
-                      }});
-      dense_in = features;
-    }
-    plan.push_back({"dense forward", 2.0 * kDenseMacs * n, kFloat * n * (kFlat + kClasses),
-                    [=](cudaStream_t s) {
-                      if (tile)
-                        tiled::dense_forward(dense_in, P.fc_weight, P.fc_bias, logits, n_, s);
-                      else
-                        naive::dense_forward(dense_in, P.fc_weight, P.fc_bias, logits, n_, kFlat,
-                                             kClasses, s);
-                    }});
-  }
-
-  void backward(Plan& plan, const float* mask) const {
-    const int n_ = n;
-    const auto P = p;
-    const auto G = g;
-    const float* images = ws.images.data();
-    const int* labels = ws.labels.data();
-    const float* conv1 = ws.conv1_out.data();
-    const float* pool1 = ws.pool1_out.data();
-    const float* conv2 = ws.conv2_out.data();
-    const float* features = mask ? ws.features.data() : ws.pool2_out.data();
-    const float* logits = ws.logits.data();
-    float* loss = ws.loss.data();
-    float* dlogits = ws.dlogits.data();
-    float* dfeatures = mask ? ws.dfeatures.data() : ws.dpool2.data();
-    float* dpool2 = ws.dpool2.data();
-    float* dconv2 = ws.dconv2.data();
-    float* dpool1 = ws.dpool1.data();
-    float* dconv1 = ws.dconv1.data();
-    const bool tile = tiled();
-    plan.push_back(
-        {"softmax cross-entropy", 30.0 * n, kFloat * n * 2 * kClasses, [=](cudaStream_t s) {
-           naive::softmax_cross_entropy(logits, labels, dlogits, loss, n_, s);
-         }});
-    plan.push_back({"dense backward weight", 2.0 * kDenseMacs * n,
-                    kFloat * (n * (kFlat + kClasses) + kDenseMacs), [=](cudaStream_t s) {
-                      if (tile)
-                        tiled::dense_backward_weight(dlogits, features, G.fc_weight, n_, s);
-                      else
-                        naive::dense_backward_weight(dlogits, features, G.fc_weight, n_, kFlat,
-                                                     kClasses, s);
-                    }});
-    plan.push_back(
-        {"dense backward bias", 1.0 * n * kClasses, kFloat * n * kClasses, [=](cudaStream_t s) {
-           if (tile)
-             tiled::channel_sum(dlogits, G.fc_bias, n_, kClasses, 1, s);
-           else
-             naive::dense_backward_bias(dlogits, G.fc_bias, n_, kClasses, s);
-         }});
-    plan.push_back({"dense backward input", 2.0 * kDenseMacs * n,
-                    kFloat * (n * (kFlat + kClasses) + kDenseMacs), [=](cudaStream_t s) {
-                      if (tile)
-                        tiled::dense_backward_input(dlogits, P.fc_weight, dfeatures, n_, s);
-                      else
-                        naive::dense_backward_input(dlogits, P.fc_weight, dfeatures, n_, kFlat,
-                                                    kClasses, s);
-                    }});
-    if (mask) {
-      plan.push_back(
-          {"dropout backward", double(n) * kFlat, 3 * kFloat * n * kFlat,
-           [=](cudaStream_t s) { naive::multiply(dfeatures, mask, dpool2, n_ * kFlat, s); }});
-    }
-    plan.push_back({"pool2 backward", 3.0 * n * kConv2Out, kFloat * n * (2 * kConv2Out + kPool2Out),
-                    [=](cudaStream_t s) {
-                      naive::maxpool_backward(conv2, dpool2, dconv2, n_ * kConv2Channels,
-                                              kConv2Size, s);
-                    }});
-    plan.push_back(
-        {"relu2 backward", double(n) * kConv2Out, 3 * kFloat * n * kConv2Out,
-         [=](cudaStream_t s) { naive::relu_backward(conv2, dconv2, n_ * kConv2Out, s); }});
-    plan.push_back({"conv2 backward weight", 2.0 * kConv2Macs * n,
-                    kFloat * n * (kPool1Out + kConv2Out), [=](cudaStream_t s) {
-                      if (tile)
-                        tiled::conv2_backward_weight(pool1, dconv2, G.conv2_weight, n_, s);
-                      else
-                        naive::conv2d_backward_weight(pool1, dconv2, G.conv2_weight, n_,
-                                                      kConv1Channels, kPool1Size, kConv2Channels,
-                                                      s);
-                    }});
-    plan.push_back(
-        {"conv2 backward bias", double(n) * kConv2Out, kFloat * n * kConv2Out, [=](cudaStream_t s) {
-           if (tile)
-             tiled::channel_sum(dconv2, G.conv2_bias, n_, kConv2Channels, kConv2Size * kConv2Size,
-                                s);
-           else
-             naive::conv2d_backward_bias(dconv2, G.conv2_bias, n_, kConv2Channels,
-                                         kConv2Size * kConv2Size, s);
-         }});
-    plan.push_back({"conv2 backward input", 2.0 * kConv2Macs * n,
-                    kFloat * n * (kPool1Out + kConv2Out), [=](cudaStream_t s) {
-                      if (tile)
-                        tiled::conv2_backward_input(dconv2, P.conv2_weight, dpool1, n_, s);
-                      else
-                        naive::conv2d_backward_input(dconv2, P.conv2_weight, dpool1, n_,
-                                                     kConv1Channels, kPool1Size, kConv2Channels, s);
-                    }});
-    plan.push_back({"pool1 backward", 3.0 * n * kConv1Out, kFloat * n * (2 * kConv1Out + kPool1Out),
-                    [=](cudaStream_t s) {
-                      naive::maxpool_backward(conv1, dpool1, dconv1, n_ * kConv1Channels,
-                                              kConv1Size, s);
-                    }});
-    plan.push_back(
-        {"relu1 backward", double(n) * kConv1Out, 3 * kFloat * n * kConv1Out,
-         [=](cudaStream_t s) { naive::relu_backward(conv1, dconv1, n_ * kConv1Out, s); }});
-    plan.push_back({"conv1 backward weight", 2.0 * kConv1Macs * n,
-                    kFloat * n * (kImage + kConv1Out), [=](cudaStream_t s) {
-                      if (tile)
-                        tiled::conv1_backward_weight(images, dconv1, G.conv1_weight, n_, s);
-                      else
-                        naive::conv2d_backward_weight(images, dconv1, G.conv1_weight, n_, 1,
-                                                      kImageSize, kConv1Channels, s);
-                    }});
-    plan.push_back(
-        {"conv1 backward bias", double(n) * kConv1Out, kFloat * n * kConv1Out, [=](cudaStream_t s) {
-           if (tile)
-             tiled::channel_sum(dconv1, G.conv1_bias, n_, kConv1Channels, kConv1Size * kConv1Size,
-                                s);
-           else
-             naive::conv2d_backward_bias(dconv1, G.conv1_bias, n_, kConv1Channels,
-                                         kConv1Size * kConv1Size, s);
-         }});
-  }
-};
-
-Launch zero_loss(Workspace& ws) {
-  float* loss = ws.loss.data();
-  return {"zero loss", 0, kFloat,
-          [=](cudaStream_t s) { CUDA_CHECK(cudaMemsetAsync(loss, 0, sizeof(float), s)); }};
-}
 
 // ---- Rungs 3 and 4: one function per launch, then each rung's step as a list of them ----
 
@@ -393,9 +210,8 @@ Plan forward_plan(Rung rung, Workspace& ws, const float* images, int n) {
   }
   if (rung == Rung::fused) return fused_forward_plan(ws, images, n);
   if (rung == Rung::tensor) return tensor_forward_plan(ws, images, n);
-  Plan plan;
-  LayerPlanner{rung, ws, n}.forward(plan, images, nullptr);
-  return plan;
+  if (rung == Rung::tiled) return tiled_forward_plan(ws, images, n);
+  return naive_forward_plan(ws, images, n);
 }
 
 Plan gradient_plan(Rung rung, Workspace& ws, int n, bool dropout) {
@@ -409,12 +225,8 @@ Plan gradient_plan(Rung rung, Workspace& ws, int n, bool dropout) {
     return plan;
   }
   const float* mask = dropout ? ws.mask.data() : nullptr;
-  Plan plan;
-  plan.push_back(zero_loss(ws));  // the loss kernel adds every image's share into it
-  const LayerPlanner layers{rung, ws, n};
-  layers.forward(plan, ws.images.data(), mask);
-  layers.backward(plan, mask);
-  return plan;
+  if (rung == Rung::tiled) return tiled_gradient_plan(ws, n, mask);
+  return naive_gradient_plan(ws, n, mask);
 }
 
 Plan adam_plan(Rung rung, Workspace& ws, const stage04::AdamConfig& config) {
