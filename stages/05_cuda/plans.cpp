@@ -33,24 +33,18 @@ Launch conv1_relu_pool_launch(Workspace& ws, const float* images, int n) {
 constexpr double kConv2PooledMacs = double(4 * kFlat) * kConv1Channels * kTaps;
 constexpr double kConv2Bytes = kFloat * (kPool1Out + kPool2Out) + kPool2Out;
 
-Launch conv2_relu_pool_launch(Workspace& ws, int n) {
-  const float* pool1 = ws.pool1_out.data();
-  const float* w = ws.params.data() + layout::kConv2Weight;
-  const float* b = ws.params.data() + layout::kConv2Bias;
-  float* pool2 = ws.pool2_out.data();
-  uint8_t* arg2 = ws.pool2_arg.data();
-  return {"conv2+relu+pool2", 2.0 * kConv2PooledMacs * n, n * kConv2Bytes,
-          [=](cudaStream_t s) { fused::conv2_relu_pool(pool1, w, b, pool2, arg2, n, s); }};
-}
+// Rungs 3 and 4 differ only in the kernel behind this launch (same arguments, same work).
+using Conv2ReluPool = void (*)(const float* pool1, const float* w, const float* b, float* pooled,
+                               uint8_t* argmax, int n, cudaStream_t stream);
 
-Launch conv2_relu_pool_tensor_launch(Workspace& ws, int n) {
+Launch conv2_relu_pool_launch(Workspace& ws, int n, const char* name, Conv2ReluPool conv2) {
   const float* pool1 = ws.pool1_out.data();
   const float* w = ws.params.data() + layout::kConv2Weight;
   const float* b = ws.params.data() + layout::kConv2Bias;
   float* pool2 = ws.pool2_out.data();
   uint8_t* arg2 = ws.pool2_arg.data();
-  return {"conv2+relu+pool2 (tensor cores)", 2.0 * kConv2PooledMacs * n, n * kConv2Bytes,
-          [=](cudaStream_t s) { tc::conv2_relu_pool(pool1, w, b, pool2, arg2, n, s); }};
+  return {name, 2.0 * kConv2PooledMacs * n, n * kConv2Bytes,
+          [=](cudaStream_t s) { conv2(pool1, w, b, pool2, arg2, n, s); }};
 }
 
 // `labels` null: logits only (inference); `mask` null: no dropout.
@@ -153,21 +147,25 @@ Launch finish_gradients_and_adam_launch(Workspace& ws, int n, bool dropout,
 
 // Rung 3: the forward pass and the step's gradients, launch by launch.
 Plan fused_forward_plan(Workspace& ws, const float* images, int n) {
-  return {conv1_relu_pool_launch(ws, images, n), conv2_relu_pool_launch(ws, n),
+  return {conv1_relu_pool_launch(ws, images, n),
+          conv2_relu_pool_launch(ws, n, "conv2+relu+pool2", fused::conv2_relu_pool),
           dense_launch(ws, n, nullptr, nullptr)};
 }
 Plan fused_gradient_plan(Workspace& ws, int n, const float* mask) {
-  return {conv1_relu_pool_launch(ws, ws.images.data(), n), conv2_relu_pool_launch(ws, n),
+  return {conv1_relu_pool_launch(ws, ws.images.data(), n),
+          conv2_relu_pool_launch(ws, n, "conv2+relu+pool2", fused::conv2_relu_pool),
           dense_launch(ws, n, mask, ws.labels.data()), conv_backward_launch(ws, n)};
 }
 
 // Rung 4: rung 3 with conv2's forward and backward kernels on the tensor cores.
 Plan tensor_forward_plan(Workspace& ws, const float* images, int n) {
-  return {conv1_relu_pool_launch(ws, images, n), conv2_relu_pool_tensor_launch(ws, n),
+  return {conv1_relu_pool_launch(ws, images, n),
+          conv2_relu_pool_launch(ws, n, "conv2+relu+pool2 (tensor cores)", tc::conv2_relu_pool),
           dense_launch(ws, n, nullptr, nullptr)};
 }
 Plan tensor_gradient_plan(Workspace& ws, int n, const float* mask) {
-  return {conv1_relu_pool_launch(ws, ws.images.data(), n), conv2_relu_pool_tensor_launch(ws, n),
+  return {conv1_relu_pool_launch(ws, ws.images.data(), n),
+          conv2_relu_pool_launch(ws, n, "conv2+relu+pool2 (tensor cores)", tc::conv2_relu_pool),
           dense_launch(ws, n, mask, ws.labels.data()), conv_backward_tensor_launch(ws, n)};
 }
 
