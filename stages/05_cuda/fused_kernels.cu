@@ -55,7 +55,7 @@ __global__ void __launch_bounds__(kPrepareThreads)
   for (int i = threadIdx.x; i < kImage / 4; i += kPrepareThreads) to[i] = from[i];
   if (!dropout) return;
   for (int i = threadIdx.x; i < kFlat; i += kPrepareThreads) {
-    const int64_t e = int64_t{row} * kFlat + i;
+    const int64_t e = int64_t{row + source.row_offset} * kFlat + i;
     mask[e] = dropout_keeps(source.seed, step, e) ? 2.0f : 0.0f;
   }
 }
@@ -326,11 +326,12 @@ __global__ void __launch_bounds__(kBackwardThreads)
 constexpr int kFinishParams = 32, kFinishSlices = 8;
 
 template <bool kAdam>
-__global__ void finish_gradients_kernel(GradientSources in, float* grads, float* loss,
-                                        float* params, float* m, float* v, StepClock* clock,
-                                        int step_offset, stage04::AdamConfig config) {
-  const int p = blockIdx.x * kFinishParams + threadIdx.x, slice = threadIdx.y;
-  if (blockIdx.x == 0 && slice == 0) {  // one warp also adds up the batch's loss
+__global__ void finish_gradients_kernel(GradientSources in, ParamRange range, bool with_loss,
+                                        float* grads, float* loss, float* params, float* m,
+                                        float* v, StepClock* clock, int step_offset,
+                                        stage04::AdamConfig config) {
+  const int p = range.begin + blockIdx.x * kFinishParams + threadIdx.x, slice = threadIdx.y;
+  if (with_loss && blockIdx.x == 0 && slice == 0) {  // one warp also adds up the batch's loss
     float sum = 0;
     for (int row = threadIdx.x; row < in.n; row += 32) sum += in.row_loss[row];
     sum = warp_sum(sum);
@@ -340,7 +341,9 @@ __global__ void finish_gradients_kernel(GradientSources in, float* grads, float*
     }
   }
   float sum = 0;
-  if (p < layout::kConvTotal) {
+  if (p >= range.end) {
+    // past the range: nothing to add
+  } else if (p < layout::kConvTotal) {
     for (int row = slice; row < in.n; row += kFinishSlices)
       sum += in.partials[int64_t{row} * layout::kConvTotal + p];
   } else if (p < layout::kFcBias) {  // dW[j,i] = sum over rows of dlogits[row,j] * features[row,i]
@@ -350,14 +353,14 @@ __global__ void finish_gradients_kernel(GradientSources in, float* grads, float*
                               : in.pool2[row * kFlat + i];
       sum += in.dlogits[row * kClasses + j] * f;
     }
-  } else if (p < layout::kTotal) {  // db[j] = sum over rows of dlogits[row,j]
+  } else {  // db[j] = sum over rows of dlogits[row,j]
     for (int row = slice; row < in.n; row += kFinishSlices)
       sum += in.dlogits[row * kClasses + p - layout::kFcBias];
   }
   __shared__ float sums[kFinishSlices][kFinishParams];
   sums[slice][threadIdx.x] = sum;
   __syncthreads();
-  if (slice != 0 || p >= layout::kTotal) return;
+  if (slice != 0 || p >= range.end) return;
   float g = 0;
 #pragma unroll
   for (int s = 0; s < kFinishSlices; ++s) g += sums[s][threadIdx.x];
@@ -429,9 +432,16 @@ void conv_backward(const float* images, const float* pool1, const uint8_t* pool1
 }
 
 void finish_gradients(const GradientSources& in, float* grads, float* loss, cudaStream_t stream) {
+  finish_gradients(in, {0, layout::kTotal}, true, grads, loss, stream);
+}
+
+void finish_gradients(const GradientSources& in, ParamRange range, bool with_loss, float* grads,
+                      float* loss, cudaStream_t stream) {
   const dim3 block(kFinishParams, kFinishSlices);
-  finish_gradients_kernel<false><<<blocks(layout::kTotal, kFinishParams), block, 0, stream>>>(
-      in, grads, loss, nullptr, nullptr, nullptr, nullptr, 0, stage04::AdamConfig{});
+  finish_gradients_kernel<false>
+      <<<blocks(range.end - range.begin, kFinishParams), block, 0, stream>>>(
+          in, range, with_loss, grads, loss, nullptr, nullptr, nullptr, nullptr, 0,
+          stage04::AdamConfig{});
   CHECK_LAUNCH("finish_gradients_kernel", stream);
 }
 
@@ -440,7 +450,7 @@ void finish_gradients_and_adam(const GradientSources& in, float* grads, float* l
                                const stage04::AdamConfig& config, cudaStream_t stream) {
   const dim3 block(kFinishParams, kFinishSlices);
   finish_gradients_kernel<true><<<blocks(layout::kTotal, kFinishParams), block, 0, stream>>>(
-      in, grads, loss, params, m, v, clock, step_offset, config);
+      in, {0, layout::kTotal}, true, grads, loss, params, m, v, clock, step_offset, config);
   CHECK_LAUNCH("finish_gradients_kernel with Adam", stream);
 }
 

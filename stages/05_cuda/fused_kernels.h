@@ -39,6 +39,9 @@ struct BatchSource {
   int begin;                ///< first position of this batch in the epoch's order
   uint64_t seed;            ///< the run's seed: shuffle and dropout keys derive from it
   int step_offset;          ///< global step = clock->step + step_offset
+  /// Which row of the whole batch this batch's row 0 is; 0 except for a data-parallel
+  /// shard, whose dropout mask must be the one its rows get in the whole batch.
+  int row_offset;
 };
 
 /// Gathers images and labels of positions begin..begin+n-1 of the epoch's shuffled order
@@ -85,6 +88,18 @@ struct GradientSources {
 /// grads = the sum of the per-image conv gradients, and the dense layer's gradients;
 /// *loss = the batch's mean loss.
 void finish_gradients(const GradientSources& in, float* grads, float* loss, cudaStream_t stream);
+
+/// The flat parameters begin..end-1 (param_layout.h), e.g. the dense layer's.
+struct ParamRange {
+  int begin;  ///< first parameter
+  int end;    ///< one past the last
+};
+
+/// finish_gradients for the parameters in `range` only (and *loss if with_loss), with the
+/// same sums in the same order: for a data-parallel step that reduces the gradients that
+/// are ready while the rest of the backward pass still runs.
+void finish_gradients(const GradientSources& in, ParamRange range, bool with_loss, float* grads,
+                      float* loss, cudaStream_t stream);
 
 /// finish_gradients and, in the same pass, Adam on every parameter with t = clock->step +
 /// step_offset + 1; the batch's mean loss is also added to clock->loss_sum.
