@@ -78,15 +78,15 @@ int main(int argc, char** argv) {
     if (!options) return 0;
     const mnist::Options& o = *options;
     stage06::DataParallelConfig config = read_config(o);
-    const int available = stage06::gpu_count();
-    if (config.gpus > available) {
-      throw mnist::UsageError(stage06::too_many_gpus(config.gpus, available));
-    }
     const std::filesystem::path weights_path = mnist::check_training_files(o);
     std::string why;
     if (!stage05::gpu_available(&why)) {
       std::fprintf(stderr, "stage 06 skipped: no CUDA GPU (%s)\n", why.c_str());
       return kSkipped;
+    }
+    const int available = stage06::gpu_count();
+    if (config.gpus > available) {
+      throw mnist::UsageError(stage06::too_many_gpus(config.gpus, available));
     }
     const std::string nvls_note = stage06::keep_nvls_off();
     if (!nvls_note.empty()) std::fprintf(stderr, "note: %s\n", nvls_note.c_str());

@@ -1,0 +1,42 @@
+/// \file
+/// \brief What stage 06's GPU tests share: the batches and masks rungs 3 and 4 draw on the
+/// GPU, recomputed on the host for stage 04, and comparisons of trained weights.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "06_multi_gpu/sharding.h"
+#include "common/mnist.h"
+#include "common/params.h"
+#include "tests/support/rounding_drift.h"
+
+namespace stage06::testing {
+
+/// The global batches of `epochs` epochs of `plan` with seed `seed`, as stage 05's
+/// prepare_batch draws them on the GPU (device_random.h: the epoch's shuffle, every row's
+/// dropout mask), for stage 04 on the host.
+std::vector<mnist::testkit::TrainingStep> device_batches(const mnist::Dataset& set,
+                                                         const EpochPlan& plan, int epochs,
+                                                         uint64_t seed);
+
+/// Stage 04 over `steps` as it is and with rounding-sized nudges (rounding_drift.h): the
+/// reference and the yardstick of a float32 run with another order of additions.
+struct Yardstick {
+  mnist::testkit::TrainingRun reference;  ///< stage 04
+  mnist::testkit::TrainingRun noisy;      ///< stage 04 nudged by the rounding of its sums
+};
+Yardstick yardstick(const mnist::Params& initial,
+                    const std::vector<mnist::testkit::TrainingStep>& steps, float lr);
+
+/// The largest, over the six tensors, of how far `other` ended from the reference, as a
+/// multiple of how far the nudged run did (each relative to the training move). Within
+/// kDriftFactor: rounding; far beyond it: a mistake.
+double worst_drift_ratio(const Yardstick& yardstick, const mnist::Params& other,
+                         const mnist::Params& initial);
+
+/// Expects every float of a and b to be the same bits (NaN included), naming the tensor of
+/// the first difference.
+void expect_same_bits(const mnist::Params& a, const mnist::Params& b);
+
+}  // namespace stage06::testing
