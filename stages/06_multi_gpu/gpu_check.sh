@@ -54,7 +54,7 @@ if has tests; then
            tests/stage06/stage06_nccl_tests tests/stage05/stage05_tests \
            tests/stage05/stage05_training_steps_tests; do
     section "$t"
-    timeout 200 $B/$t 2>&1 | grep -vE "^\[ (RUN|       OK) |^    step " | tail -60
+    timeout 200 $B/$t 2>&1 | grep -vE "^\[ (RUN|       OK) |^    step " | tail -150
     note "$(basename $t)" "exit ${PIPESTATUS[0]}"
   done
 fi
@@ -69,6 +69,11 @@ if has train; then
         --out $B/stage06.safetensors --force --json $OUT/g$g-$mode.json
       note "train $g $mode" "exit $?"
     done
+  done
+  section "one GPU, the step split at the batch each of G GPUs gets in strong scaling"
+  for b in 16 32 64 128 256; do
+    echo "batch $b: $($S06 --batch $b --epochs 2 --timed-steps 200 --data $DATA \
+      --out $B/stage06.safetensors --force --json $OUT/g1-batch$b.json | grep -E '^  (speed|rank)' | tr -s ' ' | tr '\n' ' ')"
   done
   section "one GPU, steps launched one by one (no CUDA graph)"
   timeout 100 $S06 --no-graph --epochs 2 --data $DATA --out $B/stage06.safetensors --force \

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <string>
 
@@ -63,22 +64,48 @@ double worst_drift_ratio(const Yardstick& y, const mnist::Params& other,
   return worst;
 }
 
+double worst_loss_drift_ratio(const Yardstick& y, const std::vector<double>& losses) {
+  double drift = 0, worst = 0;
+  for (size_t s = 0; s < std::min(losses.size(), y.reference.losses.size()); ++s) {
+    const double loss = y.reference.losses[s];
+    drift = std::max(drift, std::abs(y.noisy.losses[s] - loss) / loss);
+    worst = std::max(worst, std::abs(losses[s] - loss) / loss / drift);
+  }
+  return worst;
+}
+
+double relative_l2(std::span<const float> a, std::span<const float> b) {
+  double diff = 0, norm = 0;
+  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
+    diff += (double(a[i]) - b[i]) * (double(a[i]) - b[i]);
+    norm += double(b[i]) * b[i];
+  }
+  return std::sqrt(diff / norm);
+}
+
+int count_different_bits(std::span<const float> a, std::span<const float> b) {
+  int differ = 0;
+  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i)
+    differ += std::memcmp(&a[i], &b[i], sizeof(float)) != 0;
+  return differ;
+}
+
+void expect_same_bits(const mnist::Tensor& a, const mnist::Tensor& b, std::string_view name) {
+  const auto va = a.values();
+  const auto vb = b.values();
+  ASSERT_EQ(va.size(), vb.size()) << name;
+  size_t first = 0;
+  while (first < va.size() && std::memcmp(&va[first], &vb[first], sizeof(float)) == 0) ++first;
+  EXPECT_EQ(first, va.size()) << name << ": " << count_different_bits(va, vb) << " of "
+                              << va.size() << " elements differ, the first at " << first << ": "
+                              << (first < va.size() ? va[first] : 0.0f) << " against "
+                              << (first < vb.size() ? vb[first] : 0.0f);
+}
+
 void expect_same_bits(const mnist::Params& a, const mnist::Params& b) {
   const auto la = a.list();
   const auto lb = b.list();
-  ASSERT_EQ(la.size(), lb.size());
-  for (size_t t = 0; t < la.size(); ++t) {
-    const auto va = la[t].tensor->values();
-    const auto vb = lb[t].tensor->values();
-    ASSERT_EQ(va.size(), vb.size()) << la[t].name;
-    size_t first = va.size();
-    for (size_t i = 0; i < va.size() && first == va.size(); ++i) {
-      if (std::memcmp(&va[i], &vb[i], sizeof(float)) != 0) first = i;
-    }
-    EXPECT_EQ(first, va.size()) << std::string(la[t].name) << " differs first at element "
-                                << first << ": " << (first < va.size() ? va[first] : 0.0f)
-                                << " against " << (first < vb.size() ? vb[first] : 0.0f);
-  }
+  for (size_t t = 0; t < la.size(); ++t) expect_same_bits(*la[t].tensor, *lb[t].tensor, la[t].name);
 }
 
 }  // namespace stage06::testing

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
+#include <string_view>
 #include <vector>
 
 #include "06_multi_gpu/sharding.h"
@@ -12,6 +14,18 @@
 #include "tests/support/rounding_drift.h"
 
 namespace stage06::testing {
+
+/// Rung 3's conv_backward adds the warps' shares of conv1's gradients and of pool1's with
+/// atomic adds in shared memory, in an order that changes from run to run: stage 05 itself
+/// does not reproduce its conv gradients bit for bit. A float32 sum of K terms in another
+/// order moves by about sqrt(K) units of the 7th digit (K <= 64 here), so conv gradients
+/// (and weights one step after them) are compared in relative L2 within 1e-5, stage 05's
+/// tolerance for another order of additions, far below what a missing or doubled image
+/// gives (1e-2 and up). The forward pass and the dense layer's gradients involve no atomics.
+inline constexpr double kAtomicOrderTolerance = 1e-5;
+
+/// ||a - b|| / ||b|| (L2, in double).
+double relative_l2(std::span<const float> a, std::span<const float> b);
 
 /// The global batches of `epochs` epochs of `plan` with seed `seed`, as stage 05's
 /// prepare_batch draws them on the GPU (device_random.h: the epoch's shuffle, every row's
@@ -35,8 +49,19 @@ Yardstick yardstick(const mnist::Params& initial,
 double worst_drift_ratio(const Yardstick& yardstick, const mnist::Params& other,
                          const mnist::Params& initial);
 
-/// Expects every float of a and b to be the same bits (NaN included), naming the tensor of
-/// the first difference.
+/// The largest, over the steps, of how far `losses` is from the reference's losses (relative),
+/// as a multiple of the nudged run's largest relative loss difference up to that step (as
+/// mnist::testkit::expect_within_drift measures losses).
+double worst_loss_drift_ratio(const Yardstick& yardstick, const std::vector<double>& losses);
+
+/// Expects every float of tensors a and b to be the same bits, naming the tensor (`name`)
+/// and the first difference.
+void expect_same_bits(const mnist::Tensor& a, const mnist::Tensor& b, std::string_view name);
+
+/// expect_same_bits for all six tensors.
 void expect_same_bits(const mnist::Params& a, const mnist::Params& b);
+
+/// How many elements of a and b differ in their bits.
+int count_different_bits(std::span<const float> a, std::span<const float> b);
 
 }  // namespace stage06::testing
