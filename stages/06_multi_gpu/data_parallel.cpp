@@ -111,8 +111,15 @@ struct Shared {
          const mnist::Dataset& train_set_, const mnist::Dataset* test_set_,
          const std::function<void(const stage05::EpochReport&)>& on_epoch_, EpochPlan plan_,
          float lr, const std::vector<ncclComm_t>& comms_, DataParallelOutcome& outcome_)
-      : config(config_), initial(initial_), train_set(train_set_), test_set(test_set_),
-        on_epoch(on_epoch_), plan(plan_), adam{lr}, comms(comms_), outcome(outcome_),
+      : config(config_),
+        initial(initial_),
+        train_set(train_set_),
+        test_set(test_set_),
+        on_epoch(on_epoch_),
+        plan(plan_),
+        adam{lr},
+        comms(comms_),
+        outcome(outcome_),
         barrier(config_.gpus) {}
 
   const DataParallelConfig& config;
@@ -157,8 +164,7 @@ class Rank {
     stage05::set_kernel_attributes();
     mnist::Stopwatch watch;
     const bool evaluates = rank_ == 0 && sh_.test_set;
-    stage05::Workspace ws(
-        std::max(largest_shard(sh_.plan, ranks()), evaluates ? kEvalBatch : 1));
+    stage05::Workspace ws(std::max(largest_shard(sh_.plan, ranks()), evaluates ? kEvalBatch : 1));
     ws.params.upload(stage05::flatten(sh_.initial));
     const stage05::DeviceDataset train(sh_.train_set);
     std::optional<stage05::DeviceDataset> test;
@@ -244,8 +250,8 @@ class Rank {
   }
   void reduce_conv(const Step& step, ncclRedOp_t op) {
     float* grads = step.ws.grads.data() + kConvBucket.begin;
-    NCCL_CHECK(ncclAllReduce(grads, grads, size_t(kConvBucket.end - kConvBucket.begin),
-                             ncclFloat32, op, comm_, comms_.s));
+    NCCL_CHECK(ncclAllReduce(grads, grads, size_t(kConvBucket.end - kConvBucket.begin), ncclFloat32,
+                             op, comm_, comms_.s));
   }
 
   // One step on the two streams. The comm stream starts summing the dense bucket as soon as
@@ -288,8 +294,8 @@ class Rank {
       split.step += ms_between(e.start, e.end);
       split.waiting += waited;
       split.compute += ms_between(e.start, e.end) - waited;
-      split.communication += ms_between(e.dense_begin, e.dense_end) +
-                             ms_between(e.conv_begin, e.conv_end);
+      split.communication +=
+          ms_between(e.dense_begin, e.dense_end) + ms_between(e.conv_begin, e.conv_end);
     }
     for (double* v : {&split.step, &split.waiting, &split.compute, &split.communication})
       *v *= 1000.0 / count;  // ms in total -> microseconds per step
@@ -358,8 +364,8 @@ DataParallelOutcome train_data_parallel(
   outcome.nccl_init_seconds = watch.seconds();
 
   Shared shared(config, initial, train_set, test_set, on_epoch,
-                epoch_plan(train_set.size(), outcome.global_batch), outcome.lr,
-                communicators.comms, outcome);
+                epoch_plan(train_set.size(), outcome.global_batch), outcome.lr, communicators.comms,
+                outcome);
   auto body = [&shared](int rank) {
     try {
       // The rank's streams, events and buffers all live on its own GPU.

@@ -15,21 +15,21 @@ namespace stage06 {
 /// How to train. train.batch is the global batch (strong) or each GPU's (weak); train.lr is
 /// the one-GPU learning rate, scaled_lr() scales it; train.rung is 3 or 4.
 struct DataParallelConfig {
-  stage05::TrainConfig train;          ///< rung, epochs, batch, lr, seed as in stage 05
-  int gpus = 1;                        ///< ranks: GPUs 0..gpus-1, one thread each
-  Scaling scaling = Scaling::strong;   ///< what --batch means for G GPUs
-  bool graph = true;                   ///< capture each epoch, NCCL calls included, in a CUDA graph
-  int timed_steps = 50;                ///< steps launched one by one after training, timed
-  int allreduce_repeats = 200;         ///< repetitions of the all-reduce alone, timed
+  stage05::TrainConfig train;         ///< rung, epochs, batch, lr, seed as in stage 05
+  int gpus = 1;                       ///< ranks: GPUs 0..gpus-1, one thread each
+  Scaling scaling = Scaling::strong;  ///< what --batch means for G GPUs
+  bool graph = true;                  ///< capture each epoch, NCCL calls included, in a CUDA graph
+  int timed_steps = 50;               ///< steps launched one by one after training, timed
+  int allreduce_repeats = 200;        ///< repetitions of the all-reduce alone, timed
 };
 
 /// Where one rank's step time goes, in microseconds, the mean over the timed steps (launched
 /// one by one, events on both streams; see README.md).
 struct StepSplit {
-  double step = 0;           ///< start of the gather to the end of the update (compute stream)
-  double compute = 0;        ///< the compute stream busy: gather, forward, backward, update
-  double communication = 0;  ///< the comm stream busy: both buckets' all-reduces
-  double waiting = 0;        ///< the compute stream idle, its gradients done, the sum not yet
+  double step = 0;                ///< start of the gather to the end of the update (compute stream)
+  double compute = 0;             ///< the compute stream busy: gather, forward, backward, update
+  double communication = 0;       ///< the comm stream busy: both buckets' all-reduces
+  double waiting = 0;             ///< the compute stream idle, its gradients done, the sum not yet
   double allreduce_alone = 0;     ///< the step's two all-reduce calls with nothing else running
   double allreduce_one_call = 0;  ///< one all-reduce of all 34,826 gradients, nothing else running
 };

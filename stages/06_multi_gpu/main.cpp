@@ -30,7 +30,8 @@ stage06::DataParallelConfig read_config(const mnist::Options& o) {
   config.train = {static_cast<stage05::Rung>(rung), o.epochs, o.batch, o.lr, o.seed};
   config.gpus = o.extra_int("gpus");
   if (config.gpus < 1) {
-    throw mnist::UsageError("--gpus: " + std::to_string(config.gpus) + " is out of range (1 or more)");
+    throw mnist::UsageError("--gpus: " + std::to_string(config.gpus) +
+                            " is out of range (1 or more)");
   }
   const auto scaling = stage06::parse_scaling(o.extra.at("scaling"));
   if (!scaling) {

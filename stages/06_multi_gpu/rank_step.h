@@ -27,9 +27,9 @@ inline constexpr stage05::fused::ParamRange kConvBucket{0, stage05::layout::kCon
 /// `dense` and `update` the dense bucket and the loss are summed across ranks, and between
 /// `conv` and `update` the conv bucket, each multiplied by `scale` first.
 struct RankStep {
-  Shard shard;         ///< the rank's rows of the global batch
-  int rows = 0;        ///< rows of the global batch
-  float scale = 0;     ///< gradient_scale(shard, rows)
+  Shard shard;           ///< the rank's rows of the global batch
+  int rows = 0;          ///< rows of the global batch
+  float scale = 0;       ///< gradient_scale(shard, rows)
   stage05::Plan dense;   ///< gather the shard, forward, dense backward, dense gradients, loss
   stage05::Plan conv;    ///< conv backward, conv gradients
   stage05::Plan update;  ///< Adam on the summed gradients, the clock +1 with the summed loss

@@ -56,8 +56,8 @@ int largest_shard(const EpochPlan& plan, int ranks) {
 }
 
 std::string too_many_gpus(int requested, int available) {
-  return "--gpus " + std::to_string(requested) + ": this machine has " +
-         std::to_string(available) + (available == 1 ? " GPU" : " GPUs");
+  return "--gpus " + std::to_string(requested) + ": this machine has " + std::to_string(available) +
+         (available == 1 ? " GPU" : " GPUs");
 }
 
 }  // namespace stage06

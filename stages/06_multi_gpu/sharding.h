@@ -52,9 +52,9 @@ float scaled_lr(float lr, int ranks, Scaling scaling);
 /// An epoch of global batches: positions b*B .. b*B+B-1 of the epoch's shuffled order, the
 /// last batch taking what is left.
 struct EpochPlan {
-  int set_size = 0;      ///< images in the training set
-  int batch = 0;         ///< global batch B (at most set_size)
-  int steps = 0;         ///< ceil(set_size / B)
+  int set_size = 0;  ///< images in the training set
+  int batch = 0;     ///< global batch B (at most set_size)
+  int steps = 0;     ///< ceil(set_size / B)
   /// Rows of step s (0-based): B, or what is left for the last step.
   int rows(int step) const;
   /// First position of step s in the epoch's order.

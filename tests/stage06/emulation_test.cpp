@@ -43,8 +43,8 @@ enum class Fault {
 };
 
 struct Emulated {
-  TrainingRun run;                    // the global batches' losses, rank 0's weights
-  std::vector<mnist::Params> weights; // every rank's
+  TrainingRun run;                     // the global batches' losses, rank 0's weights
+  std::vector<mnist::Params> weights;  // every rank's
 };
 
 // `ranks` ranks emulated on one GPU over kEpochs epochs of `set`.
@@ -150,7 +150,8 @@ TEST(Buckets, WriteWhatStage05sGradientPlanWrites) {
                 kConvBucket.end);
     CUDA_CHECK(cudaMemset(ws.grads.data(), 0xFF, ws.grads.bytes()));  // NaN: nothing left over
     CUDA_CHECK(cudaMemset(ws.loss.data(), 0xFF, ws.loss.bytes()));
-    const stage05::GradientBuckets buckets = stage05::bucketed_gradient_plan(rung, ws, kBatch, true);
+    const stage05::GradientBuckets buckets =
+        stage05::bucketed_gradient_plan(rung, ws, kBatch, true);
     stage05::enqueue(buckets.dense, nullptr);
     stage05::enqueue(buckets.conv, nullptr);
     const std::vector<float> bucketed = ws.grads.to_host();
@@ -210,9 +211,8 @@ TEST(Emulation, OneRankIsStage05) {
     SCOPED_TRACE(stage05::rung_name(rung));
     const mnist::Dataset one_batch = digits(kBatch);
     const mnist::Params emulated = emulate(initial, one_batch, 1, rung, Fault::none, 1).run.params;
-    const mnist::Params one_gpu = stage05::train(initial, one_batch, nullptr,
-                                                 {rung, 1, kBatch, kLearningRate, kSeed})
-                                      .params;
+    const mnist::Params one_gpu =
+        stage05::train(initial, one_batch, nullptr, {rung, 1, kBatch, kLearningRate, kSeed}).params;
     testing::expect_same_bits(emulated.fc_weight, one_gpu.fc_weight, "fc.weight");
     testing::expect_same_bits(emulated.fc_bias, one_gpu.fc_bias, "fc.bias");
     EXPECT_LE(testing::relative_l2(emulated.conv2_weight.values(), one_gpu.conv2_weight.values()),
@@ -251,7 +251,12 @@ TEST_P(EmulatedRanks, FollowStage04WithinRoundingDriftAndAgree) {
   // The shards' sums differ from one GPU's only in their order of additions: as close to
   // stage 04 as rounding takes a float32 run (rounding_drift.h), and so to stage 05, which
   // is held to the same yardstick.
-  mnist::testkit::expect_within_drift(y.reference, emulated.run, y.noisy, initial, "shards");
+  const double weights = testing::worst_drift_ratio(y, emulated.run.params, initial);
+  const double losses = testing::worst_loss_drift_ratio(y, emulated.run.losses, c.ranks);
+  std::printf("  %d ranks: weights %.2g, losses %.2g times the rounding drift\n", c.ranks, weights,
+              losses);
+  EXPECT_LE(weights, mnist::testkit::kDriftFactor);
+  EXPECT_LE(losses, mnist::testkit::kDriftFactor);
   const mnist::Params one_gpu = stage05_weights(initial, set, stage05::Rung::fused);
   EXPECT_LE(testing::worst_drift_ratio(y, one_gpu, initial), mnist::testkit::kDriftFactor);
 }
@@ -259,8 +264,7 @@ TEST_P(EmulatedRanks, FollowStage04WithinRoundingDriftAndAgree) {
 // 128 = 64 + 64 and 44 = 22 + 22; 43 + 43 + 42 and 15 + 15 + 14, factors that are not 1/3;
 // 258 images end with a batch of 2, which leaves rank 2 of 3 without rows.
 INSTANTIATE_TEST_SUITE_P(Shards, EmulatedRanks,
-                         ::testing::Values(Case{2, 300}, Case{3, 300}, Case{4, 300},
-                                           Case{3, 258}),
+                         ::testing::Values(Case{2, 300}, Case{3, 300}, Case{4, 300}, Case{3, 258}),
                          [](const ::testing::TestParamInfo<Case>& info) {
                            return std::to_string(info.param.ranks) + "_ranks_" +
                                   std::to_string(info.param.images) + "_images";
@@ -277,7 +281,7 @@ TEST(Emulation, WrongMaskRowsOrWrongFactorsAreCaught) {
     const Emulated wrong = emulate(initial, set, 3, stage05::Rung::fused, fault);
     // Caught when the weights or the losses leave the band that rounding allows.
     const double weights = testing::worst_drift_ratio(y, wrong.run.params, initial);
-    const double losses = testing::worst_loss_drift_ratio(y, wrong.run.losses);
+    const double losses = testing::worst_loss_drift_ratio(y, wrong.run.losses, 3);
     std::printf("  fault %d: weights %.1f, losses %.1f times the rounding drift\n",
                 static_cast<int>(fault), weights, losses);
     EXPECT_GT(std::max(weights, losses), mnist::testkit::kDriftFactor)

@@ -1,7 +1,7 @@
 // The NCCL trainer: with one rank it is stage 05 (the dense layer bit for bit after a step;
-// the conv layers as close as stage 05 is to itself run to run); with every GPU of the machine it follows stage 04
-// within the drift of rounding, in strong and in weak scaling. The multi-GPU tests skip
-// themselves, saying so, on a machine with fewer than two GPUs. NCCL never uses NVLink
+// the conv layers as close as stage 05 is to itself run to run); with every GPU of the machine it
+// follows stage 04 within the drift of rounding, in strong and in weak scaling. The multi-GPU tests
+// skip themselves, saying so, on a machine with fewer than two GPUs. NCCL never uses NVLink
 // multicast here (NCCL_NVLS_ENABLE=0, set by the fixture and by CTest).
 #include <gtest/gtest.h>
 
@@ -21,12 +21,12 @@ constexpr int kImages = 300;  // steps of 128, 128 and 44 images
 constexpr uint64_t kSeed = 7;
 
 /// Skips the test unless the machine has at least `needed` GPUs.
-#define REQUIRE_GPUS(needed)                                                                 \
-  do {                                                                                       \
-    REQUIRE_GPU();                                                                           \
-    if (gpu_count() < (needed))                                                              \
-      GTEST_SKIP() << "needs " << (needed) << " GPUs, this machine has " << gpu_count()     \
-                   << ": multi-GPU data parallelism not tested here";                        \
+#define REQUIRE_GPUS(needed)                                                            \
+  do {                                                                                  \
+    REQUIRE_GPU();                                                                      \
+    if (gpu_count() < (needed))                                                         \
+      GTEST_SKIP() << "needs " << (needed) << " GPUs, this machine has " << gpu_count() \
+                   << ": multi-GPU data parallelism not tested here";                   \
   } while (0)
 
 class NcclTraining : public ::testing::Test {

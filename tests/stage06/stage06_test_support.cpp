@@ -42,9 +42,9 @@ Yardstick yardstick(const mnist::Params& initial, const std::vector<TrainingStep
   // The nudge of stage 05's own test: the longest float32 sum of a step is conv1's weight
   // gradient, 676 positions for each of the batch's images.
   const int64_t longest = int64_t{static_cast<int64_t>(steps.front().labels.size())} * 676;
-  return {mnist::testkit::train_stage04(initial, steps, lr),
-          mnist::testkit::train_stage04(initial, steps, lr,
-                                        mnist::testkit::rounding_nudge(longest))};
+  return {
+      mnist::testkit::train_stage04(initial, steps, lr),
+      mnist::testkit::train_stage04(initial, steps, lr, mnist::testkit::rounding_nudge(longest))};
 }
 
 double worst_drift_ratio(const Yardstick& y, const mnist::Params& other,
@@ -64,8 +64,12 @@ double worst_drift_ratio(const Yardstick& y, const mnist::Params& other,
   return worst;
 }
 
-double worst_loss_drift_ratio(const Yardstick& y, const std::vector<double>& losses) {
-  double drift = 0, worst = 0;
+double loss_rounding(int ranks) {
+  return (2 * ranks + 1) * std::ldexp(1.0, -24);
+}
+
+double worst_loss_drift_ratio(const Yardstick& y, const std::vector<double>& losses, int ranks) {
+  double drift = loss_rounding(ranks), worst = 0;
   for (size_t s = 0; s < std::min(losses.size(), y.reference.losses.size()); ++s) {
     const double loss = y.reference.losses[s];
     drift = std::max(drift, std::abs(y.noisy.losses[s] - loss) / loss);
@@ -96,8 +100,8 @@ void expect_same_bits(const mnist::Tensor& a, const mnist::Tensor& b, std::strin
   ASSERT_EQ(va.size(), vb.size()) << name;
   size_t first = 0;
   while (first < va.size() && std::memcmp(&va[first], &vb[first], sizeof(float)) == 0) ++first;
-  EXPECT_EQ(first, va.size()) << name << ": " << count_different_bits(va, vb) << " of "
-                              << va.size() << " elements differ, the first at " << first << ": "
+  EXPECT_EQ(first, va.size()) << name << ": " << count_different_bits(va, vb) << " of " << va.size()
+                              << " elements differ, the first at " << first << ": "
                               << (first < va.size() ? va[first] : 0.0f) << " against "
                               << (first < vb.size() ? vb[first] : 0.0f);
 }

@@ -49,10 +49,19 @@ Yardstick yardstick(const mnist::Params& initial,
 double worst_drift_ratio(const Yardstick& yardstick, const mnist::Params& other,
                          const mnist::Params& initial);
 
+/// The relative rounding of a global batch's mean loss put together from `ranks` float32
+/// shard means: each shard's mean, its product with its factor and each addition round once
+/// (2^-24 relative each), 2 ranks + 1 roundings at most. At the first step the nudged run can
+/// round to the very loss of the reference (a drift of 0), so the loss drift is never taken
+/// below this.
+double loss_rounding(int ranks);
+
 /// The largest, over the steps, of how far `losses` is from the reference's losses (relative),
 /// as a multiple of the nudged run's largest relative loss difference up to that step (as
-/// mnist::testkit::expect_within_drift measures losses).
-double worst_loss_drift_ratio(const Yardstick& yardstick, const std::vector<double>& losses);
+/// mnist::testkit::expect_within_drift measures losses), that drift at least
+/// loss_rounding(ranks).
+double worst_loss_drift_ratio(const Yardstick& yardstick, const std::vector<double>& losses,
+                              int ranks);
 
 /// Expects every float of tensors a and b to be the same bits, naming the tensor (`name`)
 /// and the first difference.
