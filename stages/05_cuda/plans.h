@@ -68,6 +68,9 @@ struct GradientBuckets {
   Plan dense;  ///< ends with ws.grads[kFcWeight, kTotal) and ws.loss ready
   Plan conv;   ///< ends with ws.grads[0, kConvTotal) ready
 };
+
+/// gradient_plan for the first n images, in the two parts of GradientBuckets (rungs 3 and 4;
+/// throws for rungs 1 and 2).
 GradientBuckets bucketed_gradient_plan(Rung rung, Workspace& ws, int n, bool dropout);
 
 /// Adam on ws.params from ws.grads, t = clock step + 1 (the clock is not advanced).
