@@ -9,6 +9,8 @@
 # of its binaries with no arguments. Every binary gets `--json {out}/BINARY.json`.
 # Results: build/tour/summary.md and summary.json, and the pictures beside them.
 set -euo pipefail
+# NCCL (stage 06) never uses NVLink multicast: on a shared host it can take GPUs out of service.
+export NCCL_NVLS_ENABLE=0
 build=${1:-build}
 out="$build/tour"
 mkdir -p "$out"

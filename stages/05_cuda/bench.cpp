@@ -154,7 +154,7 @@ void register_prepare_batch() {
                            std::vector<int>(60000, 3)};
         const DeviceDataset gpu(set);
         Workspace ws(kBatch);
-        const fused::BatchSource source{gpu.images.data(), gpu.labels.data(), 60000, 469, 0, 1, 0};
+        const fused::BatchSource source{gpu.images.data(), gpu.labels.data(), 60000, 469, 0, 1, 0, 0};
         time_with_events(state, nullptr, kLaunchesPerIteration, [&] {
           fused::prepare_batch(source, kBatch, ws.clock.data(), true, ws.images.data(),
                                ws.labels.data(), ws.mask.data(), nullptr);

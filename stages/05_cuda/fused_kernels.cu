@@ -57,8 +57,9 @@ __global__ void __launch_bounds__(kPrepareThreads)
   for (int i = threadIdx.x; i < kImage / 4; i += kPrepareThreads) to[i] = from[i];
   if (!dropout) return;
   for (int i = threadIdx.x; i < kFlat; i += kPrepareThreads) {
-    const int64_t e = int64_t{row} * kFlat + i;
-    mask[e] = dropout_keeps(source.seed, step, e) ? 2.0f : 0.0f;
+    // The bit of this element's place in the whole batch, stored at its place in this one.
+    const int64_t e = int64_t{row + source.row_offset} * kFlat + i;
+    mask[int64_t{row} * kFlat + i] = dropout_keeps(source.seed, step, e) ? 2.0f : 0.0f;
   }
 }
 

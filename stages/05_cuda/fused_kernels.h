@@ -39,6 +39,9 @@ struct BatchSource {
   int begin;                ///< first position of this batch in the epoch's order
   uint64_t seed;            ///< the run's seed: shuffle and dropout keys derive from it
   int step_offset;          ///< global step = clock->step + step_offset
+  /// Which row of the whole batch this batch's row 0 is; 0 except for a data-parallel
+  /// shard, whose dropout mask must be the one its rows get in the whole batch.
+  int row_offset;
 };
 
 /// Gathers images and labels of positions begin..begin+n-1 of the epoch's shuffled order

@@ -127,6 +127,18 @@ Launch finish_gradients_launch(Workspace& ws, int n, bool dropout) {
           [=](cudaStream_t s) { fused::finish_gradients(sources, grads, loss, s); }};
 }
 
+// The sums of the parameters in `range` only: the share of the whole pass's work.
+Launch finish_gradients_launch(Workspace& ws, int n, bool dropout, fused::ParamRange range,
+                               bool with_loss, const char* name) {
+  const auto sources = gradient_sources(ws, n, dropout);
+  float* grads = ws.grads.data();
+  float* loss = ws.loss.data();
+  const double share = double(range.end - range.begin) / layout::kTotal;
+  return {name, share * finish_flops(n), share * finish_bytes(n), [=](cudaStream_t s) {
+            fused::finish_gradients(sources, range, with_loss, grads, loss, s);
+          }};
+}
+
 // The gradient sums and Adam in one pass: each parameter's gradient goes straight from a
 // register into its update instead of through memory and a second launch.
 Launch finish_gradients_and_adam_launch(Workspace& ws, int n, bool dropout,
@@ -225,6 +237,29 @@ Plan gradient_plan(Rung rung, Workspace& ws, int n, bool dropout) {
   const float* mask = dropout ? ws.mask.data() : nullptr;
   if (rung == Rung::tiled) return tiled_gradient_plan(ws, n, mask);
   return naive_gradient_plan(ws, n, mask);
+}
+
+GradientBuckets bucketed_gradient_plan(Rung rung, Workspace& ws, int n, bool dropout) {
+  if (!runs_on_device_data(rung)) {
+    throw std::invalid_argument("bucketed_gradient_plan: rungs 3 and 4 only");
+  }
+  if (n < 1 || n > ws.capacity) {
+    throw std::invalid_argument("bucketed_gradient_plan: batch of " + std::to_string(n) +
+                                " in a workspace for " + std::to_string(ws.capacity));
+  }
+  // device_gradient_plan is conv1, conv2, dense (the last forward and the first backward
+  // kernel), conv backward: the dense layer's gradients need only the first three.
+  Plan launches = device_gradient_plan(rung, ws, n, dropout);
+  GradientBuckets buckets;
+  buckets.conv.push_back(std::move(launches.back()));
+  launches.pop_back();
+  buckets.dense = std::move(launches);
+  buckets.dense.push_back(finish_gradients_launch(ws, n, dropout,
+                                                  {layout::kFcWeight, layout::kTotal}, true,
+                                                  "finish dense gradients and loss"));
+  buckets.conv.push_back(finish_gradients_launch(ws, n, dropout, {0, layout::kConvTotal}, false,
+                                                 "finish conv gradients"));
+  return buckets;
 }
 
 Plan adam_plan(Rung rung, Workspace& ws, const stage04::AdamConfig& config) {

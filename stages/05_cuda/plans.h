@@ -58,6 +58,21 @@ Plan forward_plan(Rung rung, Workspace& ws, const float* images, int n);
 /// mask ws.mask if `dropout`: writes ws.loss (the batch's mean), ws.logits and ws.grads.
 Plan gradient_plan(Rung rung, Workspace& ws, int n, bool dropout);
 
+/// Rungs 3 and 4's gradient_plan in two parts, in the order their gradients are ready:
+/// `dense` runs the forward pass and the dense layer's loss and backward kernel, then adds up
+/// the dense layer's gradients (param_layout.h: fc.weight, fc.bias) and the loss; `conv` runs
+/// the conv backward kernel and adds up the conv layers' gradients. Together they write what
+/// gradient_plan writes, bit for bit. A data-parallel step reduces the dense bucket while the
+/// conv part still runs.
+struct GradientBuckets {
+  Plan dense;  ///< ends with ws.grads[kFcWeight, kTotal) and ws.loss ready
+  Plan conv;   ///< ends with ws.grads[0, kConvTotal) ready
+};
+
+/// gradient_plan for the first n images, in the two parts of GradientBuckets (rungs 3 and 4;
+/// throws for rungs 1 and 2).
+GradientBuckets bucketed_gradient_plan(Rung rung, Workspace& ws, int n, bool dropout);
+
 /// Adam on ws.params from ws.grads, t = clock step + 1 (the clock is not advanced).
 Plan adam_plan(Rung rung, Workspace& ws, const stage04::AdamConfig& config);
 

@@ -40,7 +40,12 @@ struct Graph {
   }
 };
 
-// Accuracy of the parameters in ws on a data set already on the GPU.
+double loss_sum(const Workspace& ws) {
+  return ws.clock.to_host()[0].loss_sum;
+}
+
+}  // namespace
+
 double evaluate(Rung rung, Workspace& ws, const DeviceDataset& test, cudaStream_t stream) {
   int correct = 0;
   std::vector<int> labels(static_cast<size_t>(test.size));
@@ -58,12 +63,6 @@ double evaluate(Rung rung, Workspace& ws, const DeviceDataset& test, cudaStream_
   }
   return test.size ? double(correct) / test.size : 0;
 }
-
-double loss_sum(const Workspace& ws) {
-  return ws.clock.to_host()[0].loss_sum;
-}
-
-}  // namespace
 
 TrainOutcome train(const mnist::Params& initial, const mnist::Dataset& train_set,
                    const mnist::Dataset* test_set, const TrainConfig& config,
@@ -110,7 +109,7 @@ TrainOutcome train(const mnist::Params& initial, const mnist::Dataset& train_set
     for (int s = 0; s < steps; ++s) {
       const int count = std::min(B, n - s * B);
       const fused::BatchSource source{
-          train_gpu->images.data(), train_gpu->labels.data(), n, steps, s * B, config.seed, s};
+          train_gpu->images.data(), train_gpu->labels.data(), n, steps, s * B, config.seed, s, 0};
       fused::prepare_batch(source, count, ws.clock.data(), true, ws.images.data(), ws.labels.data(),
                            ws.mask.data(), stream.s);
       enqueue(training_plan(config.rung, ws, count, true, adam, s), stream.s);

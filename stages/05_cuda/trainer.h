@@ -6,6 +6,7 @@
 #include <functional>
 #include <vector>
 
+#include "05_cuda/device_dataset.h"
 #include "05_cuda/plans.h"
 #include "common/mnist.h"
 #include "common/params.h"
@@ -38,6 +39,10 @@ struct TrainOutcome {
   double upload_seconds = 0;        ///< parameters and data sets to the GPU
   double graph_seconds = 0;         ///< capturing and instantiating the epoch's CUDA graph (rung 3)
 };
+
+/// Accuracy of the parameters in ws on a data set already on the GPU (forward_plan in
+/// batches of ws.capacity; waits for the stream).
+double evaluate(Rung rung, Workspace& ws, const DeviceDataset& test, cudaStream_t stream);
 
 /// Trains a copy of `initial` on train_set and evaluates it on test_set (if not null)
 /// after every epoch, calling on_epoch (if set) with each epoch's report.

@@ -88,7 +88,7 @@ TEST(PrepareBatch, GathersTheShuffledImagesAndDrawsTheMask) {
   ws.clock.upload(std::span(&clock, 1));
   const int begin = 1 * batch;
   const fused::BatchSource source{
-      gpu_set.images.data(), gpu_set.labels.data(), n, steps, begin, seed, 2};
+      gpu_set.images.data(), gpu_set.labels.data(), n, steps, begin, seed, 2, 0};
   fused::prepare_batch(source, batch, ws.clock.data(), true, ws.images.data(), ws.labels.data(),
                        ws.mask.data(), nullptr);
   CUDA_CHECK(cudaDeviceSynchronize());
