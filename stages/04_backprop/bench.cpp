@@ -91,20 +91,22 @@ void register_benchmarks() {
         stage04::backward_pass(params, s.images, cache, s.labels, s.mask, s.grads));
     adam.step(params, s.grads);
   });
-  // Rungs 2 to 4, the same step with the threads splitting the batch instead of each layer
+  // Rungs 2 to 5, the same step with the threads splitting the batch instead of each layer
   // (batch_parallel_step.h), rung 3 with conv1 and the head fused (fused_slice.h), rung 4
-  // with conv2 as implicit GEMMs too (conv2_implicit.h): forward and backward of every
-  // slice, the sums and Adam, in one parallel region.
-  for (const char* name :
-       {"stage04.rung2.train_step", "stage04.rung3.train_step", "stage04.rung4.train_step"}) {
+  // with conv2 as implicit GEMMs too (conv2_implicit.h), rung 5 with conv2's backward
+  // channels-last (conv2_channels_last.h): forward and backward of every slice, the sums
+  // and Adam, in one parallel region.
+  for (const char* name : {"stage04.rung2.train_step", "stage04.rung3.train_step",
+                           "stage04.rung4.train_step", "stage04.rung5.train_step"}) {
     const int rung = name[12] - '0';  // the digit after "stage04.rung"
     add(name, train, [rung] {
       Step& s = step();
-      static mnist::Params params[3] = {s.params.clone(), s.params.clone(), s.params.clone()};
-      static stage04::Adam adam[3];
-      static stage04::BatchParallelStep batch_parallel[3] = {stage04::BatchParallelStep(2),
-                                                             stage04::BatchParallelStep(3),
-                                                             stage04::BatchParallelStep(4)};
+      static mnist::Params params[4] = {s.params.clone(), s.params.clone(), s.params.clone(),
+                                        s.params.clone()};
+      static stage04::Adam adam[4];
+      static stage04::BatchParallelStep batch_parallel[4] = {
+          stage04::BatchParallelStep(2), stage04::BatchParallelStep(3),
+          stage04::BatchParallelStep(4), stage04::BatchParallelStep(5)};
       const int i = rung - 2;
       float loss = 0;
       batch_parallel[i].train_step(params[i], s.images, s.labels, s.mask, adam[i], loss);
