@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "04_backprop/trainer.h"
 #include "common/network.h"
 
 namespace stage04 {
@@ -36,7 +37,7 @@ std::pair<int64_t, int64_t> share(int64_t n, int thread, int threads) {
 }  // namespace
 
 BatchParallelStep::BatchParallelStep(int rung) : rung_(rung) {
-  if (rung < 2 || rung > 4) {
+  if (rung < 2 || rung > kRungs) {
     throw std::invalid_argument("BatchParallelStep: no rung " + std::to_string(rung));
   }
 }
@@ -75,8 +76,8 @@ void BatchParallelStep::slice_pass(int s, const mnist::Params& params, const Ten
     mnist::Params& grads = slots_[static_cast<size_t>(s)];
     float& loss = losses_[static_cast<size_t>(s)];
     if (rung_ >= 3) {
-      loss = fused_slice_loss_and_gradients(params, w.images, slice_labels, w.mask, rung_ == 4,
-                                            w.fused, grads);
+      loss = fused_slice_loss_and_gradients(params, w.images, slice_labels, w.mask, rung_, w.fused,
+                                            grads);
     } else {
       forward_pass(params, w.images, w.mask, w.cache);
       loss = backward_pass(params, w.images, w.cache, slice_labels, w.mask, grads);

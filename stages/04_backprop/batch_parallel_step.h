@@ -1,6 +1,6 @@
 /// \file
 /// \brief Rung 2 of the training step: the threads split the batch, not each layer (and the
-/// frame of rungs 3 and 4, which change only what a thread does with a slice).
+/// frame of rungs 3 to 5, which change only what a thread does with a slice).
 ///
 /// Rung 1 (train_step.h) runs the batch through one layer at a time, and every layer shares
 /// its work among the threads: each GEMM and each pass over an activation is its own
@@ -36,11 +36,12 @@ namespace stage04 {
 /// L2 cache; slices of 4 and of 16 images measured slower on every rung.
 constexpr int kSliceImages = 8;
 
-/// The training step of rungs 2 to 4, with the buffers it reuses from step to step.
+/// The training step of rungs 2 to 5, with the buffers it reuses from step to step.
 class BatchParallelStep {
  public:
   /// Rung 2 runs each slice through rung 1's layer functions (forward_pass, backward_pass);
-  /// rungs 3 and 4 through fused_slice_loss_and_gradients(), rung 4 with implicit GEMMs.
+  /// rungs 3 to 5 through fused_slice_loss_and_gradients(), rung 4 with implicit GEMMs,
+  /// rung 5 with conv2's backward channels-last.
   explicit BatchParallelStep(int rung = 2);
 
   /// The whole step in one parallel region: forward and backward of every slice, the sum
@@ -67,7 +68,7 @@ class BatchParallelStep {
     mnist::Tensor images;   ///< the slice's images [n,1,28,28]
     mnist::Tensor mask;     ///< the slice's rows of the dropout mask [n,1600], or empty
     ForwardCache cache;     ///< the slice's activations (rung 2)
-    FusedSliceCache fused;  ///< the slice's activations (rungs 3 and 4)
+    FusedSliceCache fused;  ///< the slice's activations (rungs 3 to 5)
   };
   int rung_;
   std::vector<Worker> workers_;               // one per thread

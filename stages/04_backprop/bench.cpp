@@ -5,6 +5,8 @@
 #include "03_blocked_simd/layers.h"
 #include "04_backprop/adam.h"
 #include "04_backprop/batch_parallel_step.h"
+#include "04_backprop/conv2_channels_last.h"
+#include "04_backprop/conv2_implicit.h"
 #include "04_backprop/heap.h"
 #include "04_backprop/layers_backward.h"
 #include "04_backprop/train_step.h"
@@ -57,6 +59,42 @@ Step& step() {
   return s;
 }
 
+/// The batch's conv2 input and output gradient cut into slices as rungs 2-5 cut it, in the
+/// layouts rungs 4 and 5 take: pool1 [n,32,13,13] and channels-last [n,13,13,32], dconv2
+/// [64,n,11,11].
+struct Conv2Slices {
+  std::vector<Tensor> pool1, pool1_cl, dconv2;
+
+  Conv2Slices() {
+    const Step& s = step();
+    constexpr int n = stage04::kSliceImages, kPixels = kPool1Size * kPool1Size;
+    constexpr int kOut = kConv2Size * kConv2Size;
+    for (int first = 0; first < kBatch; first += n) {
+      Tensor in({n, kConv1Channels, kPool1Size, kPool1Size});
+      Tensor in_cl({n, kPool1Size, kPool1Size, kConv1Channels});
+      Tensor d({kConv2Channels, n, kConv2Size, kConv2Size});
+      const float* from = s.cache.pool1_out.data() + int64_t{first} * kConv1Channels * kPixels;
+      std::copy_n(from, in.size(), in.data());
+      for (int i = 0; i < n; ++i)
+        for (int c = 0; c < kConv1Channels; ++c)
+          for (int p = 0; p < kPixels; ++p)
+            in_cl[(int64_t{i} * kPixels + p) * kConv1Channels + c] =
+                from[(int64_t{i} * kConv1Channels + c) * kPixels + p];
+      for (int o = 0; o < kConv2Channels; ++o)
+        std::copy_n(s.dconv2.data() + (int64_t{o} * kBatch + first) * kOut, n * kOut,
+                    d.data() + int64_t{o} * n * kOut);
+      pool1.push_back(std::move(in));
+      pool1_cl.push_back(std::move(in_cl));
+      dconv2.push_back(std::move(d));
+    }
+  }
+};
+
+Conv2Slices& conv2_slices() {
+  static Conv2Slices s;
+  return s;
+}
+
 /// Registers a benchmark of fn(), which does `flops` of arithmetic on one batch of 128.
 template <typename Fn>
 void add(const char* name, double flops, Fn fn) {
@@ -91,24 +129,41 @@ void register_benchmarks() {
         stage04::backward_pass(params, s.images, cache, s.labels, s.mask, s.grads));
     adam.step(params, s.grads);
   });
-  // Rungs 2 to 4, the same step with the threads splitting the batch instead of each layer
+  // Rungs 2 to 5, the same step with the threads splitting the batch instead of each layer
   // (batch_parallel_step.h), rung 3 with conv1 and the head fused (fused_slice.h), rung 4
-  // with conv2 as implicit GEMMs too (conv2_implicit.h): forward and backward of every
-  // slice, the sums and Adam, in one parallel region.
-  for (const char* name :
-       {"stage04.rung2.train_step", "stage04.rung3.train_step", "stage04.rung4.train_step"}) {
+  // with conv2 as implicit GEMMs too (conv2_implicit.h), rung 5 with conv2's backward
+  // channels-last (conv2_channels_last.h): forward and backward of every slice, the sums
+  // and Adam, in one parallel region.
+  for (const char* name : {"stage04.rung2.train_step", "stage04.rung3.train_step",
+                           "stage04.rung4.train_step", "stage04.rung5.train_step"}) {
     const int rung = name[12] - '0';  // the digit after "stage04.rung"
     add(name, train, [rung] {
       Step& s = step();
-      static mnist::Params params[3] = {s.params.clone(), s.params.clone(), s.params.clone()};
-      static stage04::Adam adam[3];
-      static stage04::BatchParallelStep batch_parallel[3] = {stage04::BatchParallelStep(2),
-                                                             stage04::BatchParallelStep(3),
-                                                             stage04::BatchParallelStep(4)};
+      static mnist::Params params[4] = {s.params.clone(), s.params.clone(), s.params.clone(),
+                                        s.params.clone()};
+      static stage04::Adam adam[4];
+      static stage04::BatchParallelStep batch_parallel[4] = {
+          stage04::BatchParallelStep(2), stage04::BatchParallelStep(3),
+          stage04::BatchParallelStep(4), stage04::BatchParallelStep(5)};
       const int i = rung - 2;
       float loss = 0;
       batch_parallel[i].train_step(params[i], s.images, s.labels, s.mask, adam[i], loss);
       benchmark::DoNotOptimize(loss);
+    });
+  }
+  // conv2's backward alone, rung 4's and rung 5's, slice after slice on one thread: the
+  // change between the two rungs without the rest of the step.
+  for (const char* name : {"stage04.rung4.conv2_backward", "stage04.rung5.conv2_backward"}) {
+    const bool channels_last = name[12] == '5';  // the digit after "stage04.rung"
+    add(name, 4.0 * kConv2Macs * B, [channels_last] {
+      Conv2Slices& c = conv2_slices();
+      const auto& inputs = channels_last ? c.pool1_cl : c.pool1;
+      const auto backward = channels_last ? stage04::conv2d_channels_last_backward
+                                          : stage04::conv2d_implicit_backward;
+      Tensor dw, db, din;
+      for (size_t i = 0; i < inputs.size(); ++i)
+        backward(inputs[i], step().params.conv2_weight, c.dconv2[i], dw, db, din);
+      benchmark::DoNotOptimize(din.data());
     });
   }
   add("stage04.step.forward", forward, [] {

@@ -36,12 +36,15 @@ void load_patch(const float* image, int py, int px, float* patch) {
 
 void conv1_relu_pool_forward(const mnist::Tensor& images, const mnist::Tensor& weight,
                              const mnist::Tensor& bias, mnist::Tensor& pooled,
-                             std::vector<uint8_t>& winner) {
+                             std::vector<uint8_t>& winner, mnist::Tensor* pooled_channels_last) {
   const int N = images.dim(0);
   mnist::expect_shape(weight, {kConv1Channels, 1, kKernel, kKernel}, "conv1 weight");
   mnist::expect_shape(bias, {kConv1Channels}, "conv1 bias");
   mnist::ensure_shape(pooled, {N, kConv1Channels, kPool1Size, kPool1Size});
   winner.resize(static_cast<size_t>(pooled.size()));
+  if (pooled_channels_last) {
+    mnist::ensure_shape(*pooled_channels_last, {N, kPool1Size, kPool1Size, kConv1Channels});
+  }
   Taps taps;
   for (int c = 0; c < kConv1Channels; ++c)
     for (int t = 0; t < kTaps; ++t) taps.w[t][c] = weight[c * kTaps + t];
@@ -79,6 +82,10 @@ void conv1_relu_pool_forward(const mnist::Tensor& images, const mnist::Tensor& w
         won[o * kConv1Channels + c] = static_cast<uint8_t>(max > 0.0f ? code : kNoGradient);
       }
     }
+    if (pooled_channels_last) {
+      std::copy_n(&window_major[0][0], kImageValues,
+                  pooled_channels_last->data() + n * kImageValues);
+    }
     // To NCHW, conv2's layout: a transpose of 21 KB that stays in L1.
     float* out = pooled.data() + n * kImageValues;
     for (int c = 0; c < kConv1Channels; ++c)
@@ -88,20 +95,29 @@ void conv1_relu_pool_forward(const mnist::Tensor& images, const mnist::Tensor& w
 
 void conv1_relu_pool_backward(const mnist::Tensor& images, const std::vector<uint8_t>& winner,
                               const mnist::Tensor& dpooled, mnist::Tensor& dweight,
-                              mnist::Tensor& dbias) {
+                              mnist::Tensor& dbias, bool channels_last) {
   const int N = images.dim(0);
-  mnist::expect_shape(dpooled, {N, kConv1Channels, kPool1Size, kPool1Size}, "conv1 dpooled");
+  if (channels_last) {
+    mnist::expect_shape(dpooled, {N, kPool1Size, kPool1Size, kConv1Channels}, "conv1 dpooled");
+  } else {
+    mnist::expect_shape(dpooled, {N, kConv1Channels, kPool1Size, kPool1Size}, "conv1 dpooled");
+  }
   if (static_cast<int64_t>(winner.size()) != N * kImageValues) {
     throw std::invalid_argument("conv1_relu_pool_backward: winner does not fit the images");
   }
   Taps dtaps{};  // the weight gradient, tap-major like Taps, summed over the batch
   alignas(64) float db[kConv1Channels] = {};
-  alignas(64) float window_major[kPooled][kConv1Channels];  // one image's dpooled
+  alignas(64) float transposed[kPooled * kConv1Channels];  // one image's dpooled, from NCHW
   for (int n = 0; n < N; ++n) {
     const float* image = images.data() + n * kImagePixels;
     const float* d = dpooled.data() + n * kImageValues;
-    for (int c = 0; c < kConv1Channels; ++c)
-      for (int o = 0; o < kPooled; ++o) window_major[o][c] = d[c * kPooled + o];
+    // window_major[o * 32 + c]: window o's gradient in channel c.
+    const float* window_major = d;
+    if (!channels_last) {
+      for (int c = 0; c < kConv1Channels; ++c)
+        for (int o = 0; o < kPooled; ++o) transposed[o * kConv1Channels + c] = d[c * kPooled + o];
+      window_major = transposed;
+    }
     const uint8_t* won = winner.data() + n * kImageValues;
     for (int o = 0; o < kPooled; ++o) {
       float patch[kPatch * kPatch];
@@ -110,7 +126,7 @@ void conv1_relu_pool_backward(const mnist::Tensor& images, const std::vector<uin
       for (int c = 0; c < kConv1Channels; ++c) {
         // The window's gradient goes to its winning position; the other three get 0.
         const int code = won[o * kConv1Channels + c];
-        const float g = code == kNoGradient ? 0.0f : window_major[o][c];
+        const float g = code == kNoGradient ? 0.0f : window_major[o * kConv1Channels + c];
         db[c] += g;
         const float g0 = code == 0 ? g : 0.0f, g1 = code == 1 ? g : 0.0f;
         const float g2 = code == 2 ? g : 0.0f, g3 = code == 3 ? g : 0.0f;

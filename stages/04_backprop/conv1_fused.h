@@ -23,17 +23,21 @@ namespace stage04 {
 /// (window-major, channel last): which position of its window held the maximum (0
 /// top-left, 1 top-right, 2 bottom-left, 3 bottom-right; the first in that order on a tie,
 /// as rung 1), or 4 where that maximum was not positive and ReLU lets no gradient through.
-/// Both are reallocated only when their size changes.
+/// Both are reallocated only when their size changes. With `pooled_channels_last`, the same
+/// values are also written there channels-last, [N,13,13,32] (rung 5's conv2 backward reads
+/// them so): the order they are computed in, so that copy costs one store per value.
 void conv1_relu_pool_forward(const mnist::Tensor& images, const mnist::Tensor& weight,
                              const mnist::Tensor& bias, mnist::Tensor& pooled,
-                             std::vector<uint8_t>& winner);
+                             std::vector<uint8_t>& winner,
+                             mnist::Tensor* pooled_channels_last = nullptr);
 
 /// The backward of conv1_relu_pool_forward: from dpooled [N,32,13,13] and the forward's
 /// winner, overwrites dweight [32,1,3,3] and dbias [32]. A window's gradient goes to its
 /// winning position only, and only when the pooled value was positive (ReLU's slope at 0
-/// taken as 0, as rung 1).
+/// taken as 0, as rung 1). With `channels_last`, dpooled is [N,13,13,32] instead: the
+/// order the loop reads it in, so no transpose is needed first.
 void conv1_relu_pool_backward(const mnist::Tensor& images, const std::vector<uint8_t>& winner,
                               const mnist::Tensor& dpooled, mnist::Tensor& dweight,
-                              mnist::Tensor& dbias);
+                              mnist::Tensor& dbias, bool channels_last = false);
 
 }  // namespace stage04

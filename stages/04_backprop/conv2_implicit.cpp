@@ -150,7 +150,8 @@ void conv2d_implicit_backward(const mnist::Tensor& input, const mnist::Tensor& w
 
   // dW [O, rows] = dout [O, cols] x columns^T [cols, rows]: every pixel of the slice is one
   // step of k, so the tile of dW stays in registers over all of them, written once.
-  float* packed_dout = stage03::packing_buffer(PackingBuffer::a, int64_t{O} * u.cols);
+  float* packed_dout = stage03::packing_buffer(PackingBuffer::a,
+                                               int64_t{round_up(O, mr)} * u.cols);  // whole slivers
   stage03::pack_a(MatrixView{dout.data(), u.cols, 1}, O, u.cols, mr, packed_dout);
   float* sliver = stage03::packing_buffer(PackingBuffer::b, int64_t{u.cols} * nr);
   for (int k0 = 0; k0 < u.rows; k0 += nr) {

@@ -40,7 +40,7 @@ void show_progress(const stage04::StepProgress& p, int epochs) {
 void print_epoch(const stage04::EpochReport& r, int epochs, bool terminal, bool verbose) {
   if (terminal) std::printf("\r\033[K");  // carriage return, then clear to the end of line
   stage04::print_epoch_line(stage04::epoch_line(r), epochs, 1);
-  if (verbose && r.fused_step_seconds > 0) {  // rungs 2-4: one region does it all
+  if (verbose && r.fused_step_seconds > 0) {  // rungs 2-5: one region does it all
     std::printf("      data %.2f s  step (forward, backward, Adam) %.2f s  (eval %.2f s)\n",
                 r.data_seconds, r.fused_step_seconds, r.eval_seconds);
   } else if (verbose) {
@@ -66,7 +66,8 @@ int main(int argc, char** argv) {
             "1: layer by layer, each layer shared among the threads; 2: each thread takes "
             "whole slices of the batch through every layer, one parallel region per step; 3: "
             "as 2, with conv1 and the dense layer's passes fused; 4: as 3, with conv2 as "
-            "implicit GEMMs, no column matrices (default 1)",
+            "implicit GEMMs, no column matrices; 5: as 4, with conv2's backward on a "
+            "channels-last copy of its input (default 1)",
         .default_rung = 1,
         .rungs = stage04::kRungs};
     const auto flags = stage04::parse_training_flags(argc, argv, cli);

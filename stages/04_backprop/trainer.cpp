@@ -58,7 +58,7 @@ TrainOutcome train(mnist::Params& params, const mnist::Dataset& train_set,
   mnist::Rng dropout_rng(dropout_seed(config.seed));
   mnist::Params grads = mnist::zero_params();
   ForwardCache cache;  // one for the whole run: its 40 MB of tensors are allocated once
-  BatchParallelStep batch_parallel(std::max(config.rung, 2));  // rungs 2-4: kept for the run
+  BatchParallelStep batch_parallel(std::max(config.rung, 2));  // rungs 2-5: kept for the run
   TrainOutcome outcome;
 
   for (int epoch = 1; epoch <= config.epochs; ++epoch) {
@@ -79,7 +79,7 @@ TrainOutcome train(mnist::Params& params, const mnist::Dataset& train_set,
       report.data_seconds += watch.seconds();
 
       float loss = 0;
-      bool finite = true;  // rungs 2-4 check it inside their step, before Adam
+      bool finite = true;  // rungs 2-5 check it inside their step, before Adam
       if (config.rung > 1) {
         watch.restart();
         finite = batch_parallel.train_step(params, batch.images, batch.labels, mask, adam, loss);

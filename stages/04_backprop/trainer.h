@@ -24,12 +24,13 @@ struct TrainConfig {
   /// The training step: 1, layer by layer (train_step.h); 2, each thread takes whole
   /// slices of the batch through every layer (batch_parallel_step.h); 3, the same with
   /// conv1 and the dense head fused (fused_slice.h); 4, and conv2 as implicit GEMMs
-  /// (conv2_implicit.h). Same arithmetic.
+  /// (conv2_implicit.h); 5, and conv2's backward on a channels-last copy of its input
+  /// (conv2_channels_last.h). Same arithmetic.
   int rung = 1;
 };
 
 /// The highest rung TrainConfig::rung can name.
-constexpr int kRungs = 4;
+constexpr int kRungs = 5;
 
 /// The seed of epoch `epoch`'s shuffle (for mnist::shuffled_indices), derived from the
 /// run's seed: every epoch gets its own order, the same on every run with that seed.
@@ -61,7 +62,7 @@ struct EpochReport {
   double optimiser_seconds = 0;  ///< Adam
   double eval_seconds = 0;       ///< the test-set evaluation after the epoch
 
-  /// Rungs 2-4, whose one parallel region does the whole step: its time (forward,
+  /// Rungs 2-5, whose one parallel region does the whole step: its time (forward,
   /// backward, the gradient sums and Adam; the four fields above stay 0).
   double fused_step_seconds = 0;
 };

@@ -1,6 +1,7 @@
-// Rungs 2 to 4 (batch_parallel_step.h, fused_slice.h, conv2_implicit.h): their gradients against
-// finite differences, their weights against rung 1's after several Adam steps with the same dropout
-// masks, the same bits for 1, 2 and 3 threads, and a non-finite gradient that must change nothing.
+// Rungs 2 to 5 (batch_parallel_step.h, fused_slice.h, conv2_implicit.h, conv2_channels_last.h):
+// their gradients against finite differences, their weights against rung 1's after several Adam
+// steps with the same dropout masks, the same bits for 1, 2 and 3 threads, and a non-finite
+// gradient that must change nothing.
 #include "04_backprop/batch_parallel_step.h"
 
 #include <gtest/gtest.h>
@@ -22,7 +23,7 @@ using gradient_check::make_problem;
 using gradient_check::Problem;
 using mnist::Tensor;
 
-constexpr int kFastRungs[] = {2, 3, 4};
+constexpr int kFastRungs[] = {2, 3, 4, 5};
 
 /// The loss and mean gradient of one batch on rung 2 or 3, in loss_and_gradients' form.
 gradient_check::LossAndGradients loss_and_gradients_of(int rung) {
