@@ -14,7 +14,8 @@ A results file holds:
             the commit and date of the run (here, and only here, dates and hashes belong)
   cpu       {"rows": {benchmark name: median row}, "torch": PyTorch's CPU training run,
              "runs": {binary: its --json record}, for binaries timed by running them}
-  gpu       {"rows": ..., "rungs": {rungN: training run}, "torch": ..., "runs": ...}
+  gpu       {"rows": ..., "rungs": {rungN: training run}, "torch": ..., "runs": ...,
+             "stage06": {run: stage 06's --json record, and "stage05" for stage 05 run beside it}}
 Each benchmark row keeps the median time per iteration in ms and its counters (GFLOP/s,
 images/s, ...), nothing else, so that the file stays small and readable in a diff.
 """
@@ -101,7 +102,21 @@ def load_runs(folder):
     return {f.name[4:-5]: json.loads(f.read_text()) for f in sorted(pathlib.Path(folder).glob("run.*.json"))}
 
 
-def collect(bench_dir=None, gpu_dir=None, build_dir=None, name=None):
+def load_stage06(folder):
+    """What stages/06_multi_gpu/gpu_check.sh leaves in its OUT folder: each stage 06 run's
+    --json record, keyed by its file name (g1-strong, g1-batch64, ...), and the stage 05 run
+    it makes beside them on the same GPU, as "stage05"."""
+    records = {}
+    for f in sorted(pathlib.Path(folder).glob("*.json")):
+        record = json.loads(f.read_text())
+        if record.get("stage") == "06":
+            records[f.stem] = record
+        elif record.get("stage") == "05":
+            records["stage05"] = record
+    return records
+
+
+def collect(bench_dir=None, gpu_dir=None, build_dir=None, name=None, stage06_dir=None):
     """Everything one `make bench` (and/or one gpu_check.sh) measured, as one results dict."""
     results, context, gpu_context = {}, {}, None
     if bench_dir:
@@ -117,6 +132,8 @@ def collect(bench_dir=None, gpu_dir=None, build_dir=None, name=None):
         context = context or gpu_context
         results["gpu"] = {"rows": {k: slim_row(v) for k, v in sorted(gpu["rows"].items())},
                           "rungs": gpu["rungs"], "torch": gpu["torch"], "runs": load_runs(gpu_dir)}
+        if stage06_dir and pathlib.Path(stage06_dir).is_dir():
+            results["gpu"]["stage06"] = load_stage06(stage06_dir)
     if not results:
         raise SystemExit("error: no benchmark results found (give BENCH_DIR and/or --gpu GPU_DIR)")
     build = build_dir or (pathlib.Path(bench_dir).parent if bench_dir else pathlib.Path(gpu_dir))
@@ -152,11 +169,13 @@ def main():
     c = sub.add_parser("collect", help="make one results file from benchmark folders")
     c.add_argument("bench_dir", nargs="?", help="make bench's folder (build/bench)")
     c.add_argument("--gpu", dest="gpu_dir", help="gpu_check.sh's OUT folder")
+    c.add_argument("--stage06", dest="stage06_dir",
+                   help="stages/06_multi_gpu/gpu_check.sh's OUT folder (with --gpu)")
     c.add_argument("--build", dest="build_dir", help="the build folder (for the compiler)")
     c.add_argument("--name", help="a short name for the machine, e.g. cpu-2core")
     c.add_argument("-o", "--output", required=True)
     args = parser.parse_args()
-    results = collect(args.bench_dir, args.gpu_dir, args.build_dir, args.name)
+    results = collect(args.bench_dir, args.gpu_dir, args.build_dir, args.name, args.stage06_dir)
     save(results, args.output)
     print(f"results: {args.output} ({results['machine']['cpu']}"
           + (f", {results['machine']['gpu']}" if "gpu" in results["machine"] else "") + ")")

@@ -399,6 +399,52 @@ def stage05_kernels(store):
     return lines + ["", machine_line(gpu) + ceilings]
 
 
+def stage06_steps(store):
+    """Stage 06 on one GPU: the step at each batch a rank could get, split into compute,
+    waiting and communication, NCCL's own all-reduce beside it, and what that implies."""
+    gpu = store.get("gpu")
+    runs = (gpu or {}).get("gpu", {}).get("stage06") or {}
+    batches = sorted((r for r in runs.values() if r.get("stage") == "06" and r.get("gpus") == 1
+                      and r.get("graph") and r.get("epochs") == 2), key=lambda r: r["batch"])
+    if not batches:
+        return missing("GPU", "stage 06's runs")
+
+    def us_per_step(r):  # the graph's step: the epoch's time over its steps
+        steps = -(-MNIST_TRAIN_IMAGES // r["batch"])
+        return 1e6 * r["seconds_per_epoch"] / steps
+
+    lines = ["| batch per GPU | graph: µs per step | one by one: step = compute + waiting, µs "
+             "| communication (overlapped), µs | the same all-reduces alone, µs "
+             "| one all-reduce of all 139,304 bytes, µs |",
+             "|---:|---:|---:|---:|---:|---:|"]
+    for r in batches:
+        comm, wait = r["rank0_communication_us"], r["rank0_waiting_us"]
+        lines.append(f"| {r['batch']} | {us_per_step(r):.1f} | {r['rank0_step_us']:.1f} = "
+                     f"{r['rank0_compute_us']:.1f} + {wait:.1f} | {comm:.1f} ({comm - wait:.1f}) "
+                     f"| {r['rank0_allreduce_alone_us']:.1f} | {r['rank0_allreduce_one_call_us']:.1f} |")
+    notes = [""]
+    at = {r["batch"]: us_per_step(r) for r in batches}
+    if 128 in at:
+        ceilings = [f"{at[128] / at[128 // g]:.2f}x on {g} GPUs" for g in (2, 4, 8) if 128 // g in at]
+        if ceilings:
+            notes.append("Strong scaling's ceiling with a free all-reduce, t(128) / t(128/G): "
+                         + ", ".join(ceilings) + ".")
+        notes.append(f"Weak scaling at 1.8x on 2 GPUs leaves {at[128] * (2 / 1.8 - 1):.1f} µs of "
+                     "exposed communication per step.")
+        if 256 in at:
+            notes.append(f"One GPU at batch 256 trains {2 * at[128] / at[256]:.2f}x the images/s "
+                         "of batch 128.")
+    one, beside = runs.get("g1-strong"), runs.get("stage05")
+    if one and beside:
+        nograph = runs.get("g1-nograph")
+        notes.append(f"One rank, {one['epochs']} epochs: {1000 * one['seconds_per_epoch']:.1f} ms per "
+                     f"epoch, {100 * one['accuracy']:.2f}%; stage 05 rung {beside['rung']} in the same "
+                     f"run {1000 * beside['seconds_per_epoch']:.1f} ms ({100 * beside['accuracy']:.2f}%)"
+                     + (f"; steps launched one by one {1000 * nograph['seconds_per_epoch']:.1f} ms"
+                        if nograph else "") + ".")
+    return lines + notes + ["", machine_line(gpu)]
+
+
 TABLES = {
     "scoreboard": scoreboard,
     "stage00-percentiles": stage00_percentiles,
@@ -414,4 +460,5 @@ TABLES = {
     "stage04-rungs": stage04_rungs,
     "stage05-rungs": stage05_rungs,
     "stage05-kernels": stage05_kernels,
+    "stage06-steps": stage06_steps,
 }

@@ -152,7 +152,9 @@ if has bench || has results; then
   for s in stage00 stage00_cuda; do
     [ -x $B/stages/00_stoplight/$s ] && $B/stages/00_stoplight/$s --json "$OUT/run.$s.json" | tail -n 2
   done
-  python3 scripts/results_store.py collect --gpu "$OUT" --build $B --name "${RESULTS_NAME:-gpu}" \
-    -o "$OUT/results-gpu.json"
+  # Stage 06's runs join it where its own check ran first (stages/06_multi_gpu/gpu_check.sh
+  # with OUT=$OUT/s06, or STAGE06_OUT).
+  python3 scripts/results_store.py collect --gpu "$OUT" --stage06 "${STAGE06_OUT:-$OUT/s06}" \
+    --build $B --name "${RESULTS_NAME:-gpu}" -o "$OUT/results-gpu.json"
 fi
 printf '%s\n' "${status[@]}"

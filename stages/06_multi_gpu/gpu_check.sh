@@ -9,10 +9,12 @@
 # DEPS, optional, is a prefix holding GoogleTest and Google Benchmark where the system has
 # none (as in stages/05_cuda/gpu_check.sh). NCCL comes from the CUDA toolkit, NCCL_ROOT or
 # PyTorch's nvidia-nccl wheel. NVLink multicast stays off: NCCL_NVLS_ENABLE=0 for every
-# process this script starts. Everything goes to $OUT/check.log and $OUT/*.json.
+# process this script starts. Everything goes to $OUT/check.log and $OUT/*.json; OUT defaults
+# to stage 05's check folder's s06/, where stage 05's `results` step finds the runs and puts
+# them in the machine's results file (scripts/results_store.py).
 set -uo pipefail
 export NCCL_NVLS_ENABLE=0
-OUT=${OUT:-build-gpu/check06}
+OUT=${OUT:-build-gpu/check/s06}
 DATA=${DATA:-data/mnist}
 mkdir -p "$OUT"
 B=build-gpu
