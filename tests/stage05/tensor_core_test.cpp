@@ -6,7 +6,7 @@
 // (2u + u^2)|a*b|. The tensor cores then add K such products in float32; whatever order and
 // rounding mode they use inside the instruction, each of the K additions is off by at most
 // one float32 unit (2^-23, truncation's worst case) of a partial sum, itself at most
-// sum|a*b|. So for one output:
+// sum|a*b|. So for one output, with 2u + u^2 = 2^-10 + 2^-22 rounded up to 2^-10 + 2^-21:
 //
 //     |gpu - exact| <= (2^-10 + 2^-21 + K * 2^-23) * sum_i |a_i * b_i|   (+ 2^-23 |bias|)
 //
