@@ -404,8 +404,9 @@ def stage06_steps(store):
     waiting and communication, NCCL's own all-reduce beside it, and what that implies."""
     gpu = store.get("gpu")
     runs = (gpu or {}).get("gpu", {}).get("stage06") or {}
-    batches = sorted((r for r in runs.values() if r.get("stage") == "06" and r.get("gpus") == 1
-                      and r.get("graph") and r.get("epochs") == 2), key=lambda r: r["batch"])
+    # gpu_check.sh's batch sweep on one GPU: g1-batch16.json, g1-batch32.json, ...
+    batches = sorted((r for k, r in runs.items() if k.startswith("g1-batch")),
+                     key=lambda r: r["batch"])
     if not batches:
         return missing("GPU", "stage 06's runs")
 

@@ -24,10 +24,7 @@ mkdir -p "$OUT"
 B=build-gpu
 steps=" ${*:-build tests train sanitize bench torch} "
 exec > >(tee -a "$OUT/check.log") 2>&1
-has() { [[ "$steps" == *" $1 "* ]]; }
-section() { printf '\n===== %s (%s) =====\n' "$*" "$(date +%T)"; }
-status=()
-note() { status+=("$1: $2"); }
+source scripts/gpu_check_lib.sh
 S05=$B/stages/05_cuda/stage05
 W=$OUT/trained.safetensors
 
@@ -37,18 +34,8 @@ nvcc --version | tail -1; cmake --version | head -1; g++ --version | head -1; np
 
 if has build; then
   section build
-  deps=()
-  if [ -n "${DEPS:-}" ]; then
-    L=$DEPS/lib/x86_64-linux-gnu
-    deps+=(-DGTest_DIR=$L/cmake/GTest -Dbenchmark_DIR=$L/cmake/benchmark)
-    [ -f /usr/include/zlib.h ] || deps+=(-DZLIB_INCLUDE_DIR=$DEPS/include -DZLIB_LIBRARY=$L/libz.a)
-  fi
-  cmake -S . -B $B -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 \
-    -DMNIST_DATA_DIR="$(realpath "$DATA")" "${deps[@]}" > $B.configure.log 2>&1 || { tail -30 $B.configure.log; note build FAILED; }
-  grep -E "CUDA compiler found" $B.configure.log
-  time cmake --build $B -j "$(nproc)" --target stage05 stage05_tests stage05_training_tests \
-    stage05_bench stage05_training_steps_tests agreement_gpu_tests stage00 stage00_cuda stage01 stage02 stage03 > $B.build.log 2>&1 \
-    && note build ok || { grep -E "error|Error" -A5 $B.build.log | head -60; note build FAILED; }
+  gpu_build stage05 stage05_tests stage05_training_tests stage05_bench \
+    stage05_training_steps_tests agreement_gpu_tests stage00 stage00_cuda stage01 stage02 stage03
   grep -iE "warning" $B.build.log | grep "05_cuda" | head
 fi
 

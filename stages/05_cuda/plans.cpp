@@ -2,22 +2,17 @@
 
 #include <stdexcept>
 
-#include "05_cuda/cuda_check.h"
 #include "05_cuda/fused_kernels.h"
 #include "05_cuda/naive_kernels.h"
 #include "05_cuda/param_layout.h"
 #include "05_cuda/plans_fused.h"
 #include "05_cuda/plans_layer_by_layer.h"
-#include "05_cuda/sizes.h"
 #include "05_cuda/tensor_core_kernels.h"
 
 namespace stage05 {
 
 namespace {
-
-using namespace sizes;
 constexpr double kFloat = sizeof(float);
-
 }  // namespace
 
 const char* rung_name(Rung rung) {

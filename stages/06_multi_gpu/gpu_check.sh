@@ -20,10 +20,7 @@ mkdir -p "$OUT"
 B=build-gpu
 steps=" ${*:-build tests train} "
 exec > >(tee -a "$OUT/check.log") 2>&1
-has() { [[ "$steps" == *" $1 "* ]]; }
-section() { printf '\n===== %s (%s) =====\n' "$*" "$(date +%T)"; }
-status=()
-note() { status+=("$1: $2"); }
+source scripts/gpu_check_lib.sh
 S06=$B/stages/06_multi_gpu/stage06
 count=$(nvidia-smi -L | wc -l)
 
@@ -34,19 +31,8 @@ nvcc --version | tail -1; nproc
 
 if has build; then
   section build
-  deps=()
-  if [ -n "${DEPS:-}" ]; then
-    L=$DEPS/lib/x86_64-linux-gnu
-    deps+=(-DGTest_DIR=$L/cmake/GTest -Dbenchmark_DIR=$L/cmake/benchmark)
-    [ -f /usr/include/zlib.h ] || deps+=(-DZLIB_INCLUDE_DIR=$DEPS/include -DZLIB_LIBRARY=$L/libz.a)
-  fi
-  cmake -S . -B $B -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 \
-    -DMNIST_DATA_DIR="$(realpath "$DATA")" "${deps[@]}" > $B.configure.log 2>&1 || { tail -30 $B.configure.log; note build FAILED; }
-  grep -E "CUDA compiler found|NCCL" $B.configure.log
-  time cmake --build $B -j "$(nproc)" --target stage05 stage06 stage06_sharding_tests \
-    stage06_emulation_tests stage06_nccl_tests stage05_tests stage05_training_steps_tests \
-    > $B.build.log 2>&1 \
-    && note build ok || { grep -E "error|Error" -A5 $B.build.log | head -60; note build FAILED; }
+  gpu_build stage05 stage06 stage06_sharding_tests stage06_emulation_tests stage06_nccl_tests \
+    stage05_tests stage05_training_steps_tests
 fi
 
 if has tests; then
