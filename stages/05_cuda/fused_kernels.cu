@@ -9,6 +9,7 @@
 #include "05_cuda/adam_update.cuh"
 #include "05_cuda/cuda_check.h"
 #include "05_cuda/device_random.h"
+#include "05_cuda/overlapped_launch.cuh"
 #include "05_cuda/param_layout.h"
 #include "05_cuda/pool1_conv1_backward.cuh"
 #include "05_cuda/sizes.h"
@@ -41,6 +42,7 @@ static_assert(kImage % 4 == 0, "images are copied as float4");
 __global__ void __launch_bounds__(kPrepareThreads)
     prepare_batch_kernel(BatchSource source, const StepClock* clock, bool dropout, float* images,
                          int* labels, float* mask) {
+  wait_for_previous_kernel();  // before any memory is touched (overlapped_launch.cuh)
   const int row = blockIdx.x;
   const int64_t step = clock->step + source.step_offset;
   __shared__ int src;
@@ -71,6 +73,7 @@ constexpr int kConv1Threads = kPool1Windows * (kConv1Channels / kConv1PerThread)
 __global__ void __launch_bounds__(kConv1Threads)
     conv1_relu_pool_kernel(const float* images, const float* w, const float* b, float* pooled,
                            uint8_t* argmax) {
+  wait_for_previous_kernel();  // before any memory is touched (overlapped_launch.cuh)
   __shared__ float x[kImage];
   __shared__ float wk[kConv1Channels * kTaps];
   __shared__ float bias[kConv1Channels];
@@ -126,6 +129,7 @@ constexpr size_t kConv2Smem =
 __global__ void __launch_bounds__(kConv2Threads)
     conv2_relu_pool_kernel(const float* pool1, const float* w, const float* b, float* pooled,
                            uint8_t* argmax) {
+  wait_for_previous_kernel();  // before any memory is touched (overlapped_launch.cuh)
   extern __shared__ __align__(16) float smem[];
   float* in = smem;            // [32,13,13] this image's pool1 output
   float* wt = in + kPool1Out;  // [288][36] the block's filters, filter fastest
@@ -198,6 +202,7 @@ __global__ void __launch_bounds__(kDenseThreads)
     dense_softmax_kernel(const float* pool2, const float* mask, const float* w, const float* b,
                          const int* labels, float* logits, float* dlogits, float* dpool2,
                          float* row_loss, int n) {
+  wait_for_previous_kernel();  // before any memory is touched (overlapped_launch.cuh)
   const int row = blockIdx.x;
   const float* x = pool2 + row * kFlat;
   const float* keep = mask ? mask + row * kFlat : nullptr;
@@ -273,6 +278,7 @@ __global__ void __launch_bounds__(kBackwardThreads)
     conv_backward_kernel(const float* images, const float* pool1, const uint8_t* pool1_argmax,
                          const uint8_t* pool2_argmax, const float* dpool2,
                          const float* conv2_weight, float* partials) {
+  wait_for_previous_kernel();  // before any memory is touched (overlapped_launch.cuh)
   extern __shared__ float smem[];
   float* p1 = smem;             // [32,13,13] this image's pool1 output
   float* dp1 = p1 + kPool1Out;  // [32,13,13] d(loss)/d(pool1), summed here
@@ -379,6 +385,7 @@ __global__ void __launch_bounds__(kFinishThreads)
     finish_gradients_kernel(GradientSources in, int first_block, bool with_loss, float* grads,
                             float* loss, float* params, float* m, float* v, StepClock* clock,
                             int step_offset, stage04::AdamConfig config) {
+  wait_for_previous_kernel();  // before any memory is touched (overlapped_launch.cuh)
   const int block = first_block + static_cast<int>(blockIdx.x);
   const int column = threadIdx.x, slice = threadIdx.y, t = slice * kFinishColumns + column;
   float alpha = 0;
@@ -459,6 +466,7 @@ constexpr int kAdamThreads = 256;
 
 __global__ void adam_kernel(float* params, const float* grads, float* m, float* v,
                             const StepClock* clock, stage04::AdamConfig config) {
+  wait_for_previous_kernel();  // before any memory is touched (overlapped_launch.cuh)
   const int i = global_index();
   if (i < layout::kTotal)
     adam_update(params[i], m[i], v[i], grads[i], adam_alpha(config, clock->step + 1), config);
@@ -501,38 +509,35 @@ void set_kernel_attributes() {
 
 void prepare_batch(const BatchSource& source, int n, const StepClock* clock, bool dropout,
                    float* images, int* labels, float* mask, cudaStream_t stream) {
-  prepare_batch_kernel<<<n, kPrepareThreads, 0, stream>>>(source, clock, dropout, images, labels,
-                                                          mask);
-  CHECK_LAUNCH("prepare_batch_kernel", stream);
+  launch_overlapped("prepare_batch_kernel", prepare_batch_kernel, n, kPrepareThreads, 0, stream,
+                    source, clock, dropout, images, labels, mask);
 }
 
 void conv1_relu_pool(const float* images, const float* w, const float* b, float* pooled,
                      uint8_t* argmax, int n, cudaStream_t stream) {
-  conv1_relu_pool_kernel<<<n, kConv1Threads, 0, stream>>>(images, w, b, pooled, argmax);
-  CHECK_LAUNCH("conv1_relu_pool_kernel", stream);
+  launch_overlapped("conv1_relu_pool_kernel", conv1_relu_pool_kernel, n, kConv1Threads, 0, stream,
+                    images, w, b, pooled, argmax);
 }
 
 void conv2_relu_pool(const float* pool1, const float* w, const float* b, float* pooled,
                      uint8_t* argmax, int n, cudaStream_t stream) {
-  conv2_relu_pool_kernel<<<dim3(n, kConv2Split), kConv2Threads, kConv2Smem, stream>>>(
-      pool1, w, b, pooled, argmax);
-  CHECK_LAUNCH("conv2_relu_pool_kernel", stream);
+  launch_overlapped("conv2_relu_pool_kernel", conv2_relu_pool_kernel, dim3(n, kConv2Split),
+                    kConv2Threads, kConv2Smem, stream, pool1, w, b, pooled, argmax);
 }
 
 void dense_softmax_cross_entropy(const float* pool2, const float* mask, const float* w,
                                  const float* b, const int* labels, float* logits, float* dlogits,
                                  float* dpool2, float* row_loss, int n, cudaStream_t stream) {
-  dense_softmax_kernel<<<n, kDenseThreads, 0, stream>>>(pool2, mask, w, b, labels, logits, dlogits,
-                                                        dpool2, row_loss, n);
-  CHECK_LAUNCH("dense_softmax_kernel", stream);
+  launch_overlapped("dense_softmax_kernel", dense_softmax_kernel, n, kDenseThreads, 0, stream, pool2,
+                    mask, w, b, labels, logits, dlogits, dpool2, row_loss, n);
 }
 
 void conv_backward(const float* images, const float* pool1, const uint8_t* pool1_argmax,
                    const uint8_t* pool2_argmax, const float* dpool2, const float* conv2_weight,
                    float* partials, int n, cudaStream_t stream) {
-  conv_backward_kernel<<<n, kBackwardThreads, kBackwardSmem, stream>>>(
-      images, pool1, pool1_argmax, pool2_argmax, dpool2, conv2_weight, partials);
-  CHECK_LAUNCH("conv_backward_kernel", stream);
+  launch_overlapped("conv_backward_kernel", conv_backward_kernel, n, kBackwardThreads,
+                    kBackwardSmem, stream, images, pool1, pool1_argmax, pool2_argmax, dpool2,
+                    conv2_weight, partials);
 }
 
 void finish_gradients(const GradientSources& in, float* grads, float* loss, cudaStream_t stream) {
@@ -545,25 +550,23 @@ void finish_gradients(const GradientSources& in, ParamRange range, bool with_los
   if (with_loss && range.end != layout::kTotal) {
     throw std::invalid_argument("finish_gradients: the loss comes with the dense layer's range");
   }
-  finish_gradients_kernel<false><<<blocks.count, dim3(kFinishColumns, kFinishSlices), 0, stream>>>(
-      in, blocks.first, with_loss, grads, loss, nullptr, nullptr, nullptr, nullptr, 0,
-      stage04::AdamConfig{});
-  CHECK_LAUNCH("finish_gradients_kernel", stream);
+  launch_overlapped("finish_gradients_kernel", finish_gradients_kernel<false>, blocks.count,
+                    dim3(kFinishColumns, kFinishSlices), 0, stream, in, blocks.first, with_loss,
+                    grads, loss, nullptr, nullptr, nullptr, nullptr, 0, stage04::AdamConfig{});
 }
 
 void finish_gradients_and_adam(const GradientSources& in, float* grads, float* loss, float* params,
                                float* m, float* v, StepClock* clock, int step_offset,
                                const stage04::AdamConfig& config, cudaStream_t stream) {
-  finish_gradients_kernel<true><<<kFinishBlocks, dim3(kFinishColumns, kFinishSlices), 0, stream>>>(
-      in, 0, true, grads, loss, params, m, v, clock, step_offset, config);
-  CHECK_LAUNCH("finish_gradients_kernel with Adam", stream);
+  launch_overlapped("finish_gradients_kernel with Adam", finish_gradients_kernel<true>,
+                    kFinishBlocks, dim3(kFinishColumns, kFinishSlices), 0, stream, in, 0, true,
+                    grads, loss, params, m, v, clock, step_offset, config);
 }
 
 void adam(float* params, const float* grads, float* m, float* v, const StepClock* clock,
           const stage04::AdamConfig& config, cudaStream_t stream) {
-  adam_kernel<<<blocks(layout::kTotal, kAdamThreads), kAdamThreads, 0, stream>>>(params, grads, m,
-                                                                                 v, clock, config);
-  CHECK_LAUNCH("fused adam_kernel", stream);
+  launch_overlapped("fused adam_kernel", adam_kernel, blocks(layout::kTotal, kAdamThreads),
+                    kAdamThreads, 0, stream, params, grads, m, v, clock, config);
 }
 
 }  // namespace stage05::fused

@@ -4,6 +4,7 @@
 
 #include "05_cuda/cuda_check.h"
 #include "05_cuda/mma_tf32.cuh"
+#include "05_cuda/overlapped_launch.cuh"
 #include "05_cuda/param_layout.h"
 #include "05_cuda/pool1_conv1_backward.cuh"
 #include "05_cuda/sizes.h"
@@ -80,6 +81,7 @@ static_assert(kConv1Channels % 8 == 0, "a k step is 8 channels of one tap");
 __global__ void __launch_bounds__(kForwardThreads)
     conv2_relu_pool_kernel(const float* pool1, const float* w, const float* b, float* pooled,
                            uint8_t* argmax) {
+  wait_for_previous_kernel();  // before any memory is touched (overlapped_launch.cuh)
   extern __shared__ __align__(16) float smem[];
   float* in = smem;                                           // [32,13,13] pool1, TF32
   float* wt = in + kPool1Out;                                 // [32 filters][292], TF32
@@ -201,6 +203,7 @@ __global__ void __launch_bounds__(kBackwardThreads)
     conv_backward_kernel(const float* images, const float* pool1, const uint8_t* pool1_argmax,
                          const uint8_t* pool2_argmax, const float* dpool2,
                          const float* conv2_weight, float* partials) {
+  wait_for_previous_kernel();  // before any memory is touched (overlapped_launch.cuh)
   extern __shared__ __align__(16) float smem[];
   float* in = smem;                // [32,13,13] pool1, TF32 (the products')
   float* p1 = in + kPool1Out;      // [32,13,13] pool1 exactly (the ReLU's)
@@ -288,60 +291,73 @@ __global__ void __launch_bounds__(kBackwardThreads)
       }
   }
   {  // dX: M = 169 positions (11 tiles), N = 32 channels (4 tiles), K = 576 (72 steps).
-    // Warps pair up: each of a pair takes 2 channel tiles (16 channels) of the same
-    // position tiles, pair, pair + kPairs, ... (the A fragments serve two products each).
-    constexpr int kRowTiles = (kPool1Windows + 15) / 16;
-    constexpr int kPairs = kBackwardWarps / 2;
-    constexpr int kMine = (kRowTiles + kPairs - 1) / kPairs;
-    const int n0 = warp % 2 * 16, pair = warp / 2;
+    // Shared-memory loads, not the tensor cores, bound this product, so the warps are laid
+    // out for reuse: warp (group, part) takes 3 position tiles (the last group 2) x all 4
+    // channel tiles, over a quarter of K. Each A fragment then serves 4 products and each B
+    // fragment 3: 20 loads for 12 products, where whole-K warps of 2 x 2 tiles needed 12 for 4.
+    // The four parts of K are added after the loop in a fixed order, so the sum does not
+    // depend on which warp finishes first.
+    constexpr int kRowTiles = (kPool1Windows + 15) / 16;  // 11
+    constexpr int kParts = 4, kGroups = kBackwardWarps / kParts;
+    constexpr int kMine = (kRowTiles + kGroups - 1) / kGroups;  // 3
+    constexpr int kChannelTiles = kConv1Channels / 8;            // 4
+    constexpr int kFilterSteps = kConv2Channels / 8;
+    constexpr int kStepsPerPart = kTaps * kFilterSteps / kParts;  // 18
+    static_assert(kTaps * kFilterSteps % kParts == 0, "K splits into whole steps");
+    const int group = warp % kGroups, part = warp / kGroups;
     int row_at[kMine][2];  // the lane's rows g and g+8 of each tile, as plane offsets
 #pragma unroll
     for (int i = 0; i < kMine; ++i)
 #pragma unroll
       for (int h = 0; h < 2; ++h) {
-        int pos = (pair + kPairs * i) * 16 + g + 8 * h;
+        int pos = (group * kMine + i) * 16 + g + 8 * h;
         if (pos >= kPool1Windows) pos = 0;  // padding rows: dropped below
         row_at[i][h] = (pos / kPool1Size + kBorder) * kPlaneSide + pos % kPool1Size + kBorder;
       }
-    float acc[kMine][2][4] = {};
-    constexpr int kFilterSteps = kConv2Channels / 8;
-#pragma unroll 4
-    for (int step = 0; step < kTaps * kFilterSteps; ++step) {
+    float acc[kMine][kChannelTiles][4] = {};
+#pragma unroll 2
+    for (int s = 0; s < kStepsPerPart; ++s) {
+      const int step = part * kStepsPerPart + s;
       const int tap = step / kFilterSteps, f = step % kFilterSteps * 8 + q;
       const int ky = tap / kKernel, kx = tap % kKernel;
       const int k_lo = f * kPlaneStride - ky * kPlaneSide - kx, k_hi = k_lo + 4 * kPlaneStride;
-      uint32_t bf[2][2];
+      uint32_t bf[kChannelTiles][2];
 #pragma unroll
-      for (int nt = 0; nt < 2; ++nt) {
-        const float* wp = wt + f * kBackwardWeightStride + (n0 + nt * 8 + g) * kTaps + tap;
+      for (int nt = 0; nt < kChannelTiles; ++nt) {
+        const float* wp = wt + f * kBackwardWeightStride + (nt * 8 + g) * kTaps + tap;
         bf[nt][0] = bits_at(wp);
         bf[nt][1] = bits_at(wp + 4 * kBackwardWeightStride);
       }
 #pragma unroll
       for (int i = 0; i < kMine; ++i) {
-        if (pair + kPairs * i >= kRowTiles) continue;
+        if (group * kMine + i >= kRowTiles) continue;
         const uint32_t af[4] = {
             bits_at(plane + row_at[i][0] + k_lo), bits_at(plane + row_at[i][1] + k_lo),
             bits_at(plane + row_at[i][0] + k_hi), bits_at(plane + row_at[i][1] + k_hi)};
 #pragma unroll
-        for (int nt = 0; nt < 2; ++nt) mma_tf32(acc[i][nt], af, bf[nt]);
+        for (int nt = 0; nt < kChannelTiles; ++nt) mma_tf32(acc[i][nt], af, bf[nt]);
       }
     }
+    for (int turn = 0; turn < kParts; ++turn) {  // part 0 stores, parts 1, 2, 3 add, in turn
+      if (part == turn) {
 #pragma unroll
-    for (int i = 0; i < kMine; ++i)
+        for (int i = 0; i < kMine; ++i)
 #pragma unroll
-      for (int h = 0; h < 2; ++h) {
-        const int pos = (pair + kPairs * i) * 16 + g + 8 * h;
-        if (pos >= kPool1Windows) continue;
+          for (int h = 0; h < 2; ++h) {
+            const int pos = (group * kMine + i) * 16 + g + 8 * h;
+            if (pos >= kPool1Windows) continue;
 #pragma unroll
-        for (int nt = 0; nt < 2; ++nt) {
-          const int c = n0 + nt * 8 + 2 * q;
-          dp1[c * kPool1Windows + pos] = acc[i][nt][2 * h];
-          dp1[(c + 1) * kPool1Windows + pos] = acc[i][nt][2 * h + 1];
-        }
+            for (int nt = 0; nt < kChannelTiles; ++nt)
+#pragma unroll
+              for (int j = 0; j < 2; ++j) {
+                float& d = dp1[(nt * 8 + 2 * q + j) * kPool1Windows + pos];
+                d = (turn == 0 ? 0.0f : d) + acc[i][nt][2 * h + j];
+              }
+          }
       }
+      __syncthreads();
+    }
   }
-  __syncthreads();
 
   // pool1, ReLU and conv1 backward on the CUDA cores, as rung 3 (exact pool1 values decide
   // the ReLU, not their TF32 roundings).
@@ -360,17 +376,16 @@ void set_kernel_attributes() {
 
 void conv2_relu_pool(const float* pool1, const float* w, const float* b, float* pooled,
                      uint8_t* argmax, int n, cudaStream_t stream) {
-  conv2_relu_pool_kernel<<<dim3(n, kForwardSplit), kForwardThreads, kForwardSmem, stream>>>(
-      pool1, w, b, pooled, argmax);
-  CHECK_LAUNCH("tc conv2_relu_pool_kernel", stream);
+  launch_overlapped("tc conv2_relu_pool_kernel", conv2_relu_pool_kernel, dim3(n, kForwardSplit),
+                    kForwardThreads, kForwardSmem, stream, pool1, w, b, pooled, argmax);
 }
 
 void conv_backward(const float* images, const float* pool1, const uint8_t* pool1_argmax,
                    const uint8_t* pool2_argmax, const float* dpool2, const float* conv2_weight,
                    float* partials, int n, cudaStream_t stream) {
-  conv_backward_kernel<<<n, kBackwardThreads, kBackwardSmem, stream>>>(
-      images, pool1, pool1_argmax, pool2_argmax, dpool2, conv2_weight, partials);
-  CHECK_LAUNCH("tc conv_backward_kernel", stream);
+  launch_overlapped("tc conv_backward_kernel", conv_backward_kernel, n, kBackwardThreads,
+                    kBackwardSmem, stream, images, pool1, pool1_argmax, pool2_argmax, dpool2,
+                    conv2_weight, partials);
 }
 
 }  // namespace stage05::tc

@@ -40,10 +40,6 @@ struct Graph {
   }
 };
 
-double loss_sum(const Workspace& ws) {
-  return ws.clock.to_host()[0].loss_sum;
-}
-
 }  // namespace
 
 double evaluate(Rung rung, Workspace& ws, const DeviceDataset& test, cudaStream_t stream) {
@@ -62,6 +58,28 @@ double evaluate(Rung rung, Workspace& ws, const DeviceDataset& test, cudaStream_
     for (int i = 0; i < count; ++i) correct += predicted[size_t(i)] == labels[size_t(begin + i)];
   }
   return test.size ? double(correct) / test.size : 0;
+}
+
+EpochReport end_of_epoch(int epoch, double seconds, int images, int steps, double& loss_before,
+                         Rung rung, Workspace& ws, const DeviceDataset* test,
+                         cudaStream_t stream) {
+  EpochReport report;
+  report.epoch = epoch;
+  report.seconds = seconds;
+  report.images_per_second = images / seconds;
+  const double loss_after = ws.clock.to_host()[0].loss_sum;
+  report.loss = (loss_after - loss_before) / steps;
+  loss_before = loss_after;
+  if (!std::isfinite(report.loss)) {
+    throw std::runtime_error("training diverged: the mean loss of epoch " +
+                             std::to_string(epoch) + " is not finite");
+  }
+  if (test) {
+    const mnist::Stopwatch watch;
+    report.test_accuracy = evaluate(rung, ws, *test, stream);
+    report.eval_seconds = watch.seconds();
+  }
+  return report;
 }
 
 TrainOutcome train(const mnist::Params& initial, const mnist::Dataset& train_set,
@@ -124,8 +142,6 @@ TrainOutcome train(const mnist::Params& initial, const mnist::Dataset& train_set
 
   double loss_before = 0;
   for (int epoch = 0; epoch < config.epochs; ++epoch) {
-    EpochReport report;
-    report.epoch = epoch + 1;
     watch.restart();
     if (runs_on_device_data(config.rung)) {
       CUDA_CHECK(cudaGraphLaunch(graph.exec, stream.s));
@@ -145,20 +161,9 @@ TrainOutcome train(const mnist::Params& initial, const mnist::Dataset& train_set
       }
     }
     CUDA_CHECK(cudaStreamSynchronize(stream.s));
-    report.seconds = watch.seconds();
-    report.images_per_second = n / report.seconds;
-    const double loss_after = loss_sum(ws);
-    report.loss = (loss_after - loss_before) / steps;
-    loss_before = loss_after;
-    if (!std::isfinite(report.loss)) {
-      throw std::runtime_error("training diverged: the mean loss of epoch " +
-                               std::to_string(epoch + 1) + " is not finite");
-    }
-    if (test_gpu) {
-      watch.restart();
-      report.test_accuracy = evaluate(config.rung, ws, *test_gpu, stream.s);
-      report.eval_seconds = watch.seconds();
-    }
+    const EpochReport report =
+        end_of_epoch(epoch + 1, watch.seconds(), n, steps, loss_before, config.rung, ws,
+                     test_gpu ? &*test_gpu : nullptr, stream.s);
     outcome.epochs.push_back(report);
     if (on_epoch) on_epoch(report);
   }

@@ -44,6 +44,15 @@ struct TrainOutcome {
 /// batches of ws.capacity; waits for the stream).
 double evaluate(Rung rung, Workspace& ws, const DeviceDataset& test, cudaStream_t stream);
 
+/// The end of an epoch, as the trainers of stages 05 and 06 both report it: the epoch's
+/// time and speed (`images` in `seconds`), its mean batch loss (the growth of ws's step clock
+/// loss total over its `steps` steps; `loss_before`, the total when the epoch began, is moved
+/// on) and, given a test set, the accuracy after it. Throws when the loss is not finite:
+/// training diverged.
+EpochReport end_of_epoch(int epoch, double seconds, int images, int steps, double& loss_before,
+                         Rung rung, Workspace& ws, const DeviceDataset* test,
+                         cudaStream_t stream);
+
 /// Trains a copy of `initial` on train_set and evaluates it on test_set (if not null)
 /// after every epoch, calling on_epoch (if set) with each epoch's report.
 ///

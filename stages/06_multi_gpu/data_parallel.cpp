@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <atomic>
 #include <barrier>
-#include <cmath>
 #include <exception>
 #include <map>
 #include <mutex>
@@ -205,23 +204,10 @@ class Rank {
       CUDA_CHECK(cudaStreamSynchronize(compute_.s));
       sh_.sync();  // the epoch takes as long as its slowest rank
       if (rank_ != 0) continue;
-      stage05::EpochReport report;
-      report.epoch = epoch + 1;
-      report.seconds = watch.seconds();
-      report.images_per_second = sh_.plan.set_size / report.seconds;
       // Every rank's clock holds the same sums of the global batches' mean losses.
-      const double loss_after = ws.clock.to_host()[0].loss_sum;
-      report.loss = (loss_after - loss_before) / sh_.plan.steps;
-      loss_before = loss_after;
-      if (!std::isfinite(report.loss)) {
-        throw std::runtime_error("training diverged: the mean loss of epoch " +
-                                 std::to_string(epoch + 1) + " is not finite");
-      }
-      if (test) {
-        watch.restart();
-        report.test_accuracy = stage05::evaluate(rung(), ws, *test, compute_.s);
-        report.eval_seconds = watch.seconds();
-      }
+      const stage05::EpochReport report =
+          stage05::end_of_epoch(epoch + 1, watch.seconds(), sh_.plan.set_size, sh_.plan.steps,
+                                loss_before, rung(), ws, test ? &*test : nullptr, compute_.s);
       sh_.outcome.train.epochs.push_back(report);
       if (sh_.on_epoch) sh_.on_epoch(report);
     }
