@@ -175,10 +175,20 @@ constexpr int kBackwardWarps = 16;
 constexpr int kBackwardThreads = kBackwardWarps * 32;
 constexpr int kBorder = 2;
 constexpr int kPlaneSide = kPool1Size + kBorder;  // 15: conv2 rows -2..12
-// Per-filter stride of the padded plane: 232 = 8 (mod 32), so that the 8 positions x 4
-// filters of one dX fragment load fall in 32 different banks.
+// Per-filter stride of the padded planes: 232 = 8 (mod 32), so that the 8 positions x 4
+// filters of one dX fragment load fall in 32 different banks. dW2's fragment loads read 8
+// filters x 4 positions instead, and with that stride filters g and g + 4 would share a
+// bank (8 x 4 = 32): so the plane of every filter whose bit 2 is set starts 4 floats later
+// (a "skew"), which spreads those 8 filters over 8 different groups of 4 banks. dX's loads
+// only ever read 4 filters with the same bit 2 at once, so the skew moves all their lanes
+// alike and keeps them apart.
 constexpr int kPlaneStride = 232;
-static_assert(kPlaneStride >= kPlaneSide * kPlaneSide, "a plane fits its stride");
+constexpr int kPlaneSkew = 4;
+static_assert(kPlaneStride >= kPlaneSide * kPlaneSide + kPlaneSkew, "a plane fits its stride");
+// Where filter f's plane starts.
+__device__ int plane_start(int f) {
+  return f * kPlaneStride + (f & 4 ? kPlaneSkew : 0);
+}
 // conv2 weights [filter][288] padded to 296 = 8 (mod 32): dX's B loads conflict-free.
 constexpr int kBackwardWeightStride = kConv2Fan + 8;
 constexpr int kPositions =
@@ -235,7 +245,7 @@ __global__ void __launch_bounds__(kBackwardThreads)
   for (int i = t; i < kFlat; i += T) {
     const int f = i / kPool2Windows, w = i % kPool2Windows, corner = a2[i];
     const int y = 2 * (w / kPool2Size) + corner / 2, xx = 2 * (w % kPool2Size) + corner % 2;
-    plane[f * kPlaneStride + (y + kBorder) * kPlaneSide + xx + kBorder] = round_to_tf32(g2[i]);
+    plane[plane_start(f) + (y + kBorder) * kPlaneSide + xx + kBorder] = round_to_tf32(g2[i]);
   }
   if (t < kConv2Channels) {  // the bias gradient: a plain float32 sum, no product to round
     float db = 0;
@@ -271,7 +281,7 @@ __global__ void __launch_bounds__(kBackwardThreads)
       }
 #pragma unroll
       for (int mt = 0; mt < 4; ++mt) {
-        const float* rows = plane + (mt * 16 + g) * kPlaneStride;
+        const float* rows = plane + plane_start(mt * 16 + g);  // g + 8: same skew, 8 strides on
         const uint32_t af[4] = {bits_at(rows + a_lo), bits_at(rows + 8 * kPlaneStride + a_lo),
                                 bits_at(rows + a_hi), bits_at(rows + 8 * kPlaneStride + a_hi)};
 #pragma unroll
@@ -320,7 +330,9 @@ __global__ void __launch_bounds__(kBackwardThreads)
       const int step = part * kStepsPerPart + s;
       const int tap = step / kFilterSteps, f = step % kFilterSteps * 8 + q;
       const int ky = tap / kKernel, kx = tap % kKernel;
-      const int k_lo = f * kPlaneStride - ky * kPlaneSide - kx, k_hi = k_lo + 4 * kPlaneStride;
+      // Filter f (f % 8 < 4) and filter f + 4, whose plane is skewed.
+      const int k_lo = plane_start(f) - ky * kPlaneSide - kx;
+      const int k_hi = k_lo + plane_start(f + 4) - plane_start(f);
       uint32_t bf[kChannelTiles][2];
 #pragma unroll
       for (int nt = 0; nt < kChannelTiles; ++nt) {
