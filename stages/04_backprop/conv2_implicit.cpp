@@ -56,20 +56,33 @@ struct Runs {
   }
 };
 
+/// Floats copied per run by pack_columns() when the run is no longer: one 512-bit vector
+/// (or two 256-bit ones). Conv2's runs are one output row, 11 pixels.
+constexpr int kRunCopy = 16;
+
 /// Packs columns[k][j0 + jj] for every k < rows and jj < nr (zero past `width`) into one
-/// sliver, in the order of stage03::pack_b: for each k, nr consecutive floats.
-void pack_columns(const float* input, const Unfolding& u, int j0, int width, int nr,
-                  const Runs& runs, float* sliver) {
+/// sliver, in the order of stage03::pack_b: for each k, nr consecutive floats. The sliver
+/// needs kRunCopy floats of room past its end.
+void pack_columns(const float* input, int64_t input_size, const Unfolding& u, int j0, int width,
+                  int nr, const Runs& runs, float* sliver) {
   const int* base = u.base.data() + j0;
+  const float* input_end = input + input_size;
   for (int k = 0; k < u.rows; ++k) {
     const float* tap = input + u.offset[static_cast<size_t>(k)];
     float* to = sliver + int64_t{k} * nr;
     for (int r = 0; r < runs.count; ++r) {
       const int s = runs.first[r];
       const float* from = tap + base[s];
-      // A plain loop, not std::copy_n: that calls memmove for every run of a few floats.
+      if (runs.length[r] <= kRunCopy && from + kRunCopy <= input_end) {
+        // A whole vector whatever the run's length: a loop of 11 would end in a masked or
+        // scalar tail. The floats past the run land where the next run (or the next k's
+        // row, or the zero fill below) is written afterwards.
 #pragma omp simd
-      for (int l = 0; l < runs.length[r]; ++l) to[s + l] = from[l];
+        for (int l = 0; l < kRunCopy; ++l) to[s + l] = from[l];
+      } else {  // at the very end of the input, a whole vector would read past it
+#pragma omp simd
+        for (int l = 0; l < runs.length[r]; ++l) to[s + l] = from[l];
+      }
     }
     std::fill(to + width, to + nr, 0.0f);
   }
@@ -108,12 +121,12 @@ void conv2d_implicit_forward(const mnist::Tensor& input, const mnist::Tensor& we
   // one block of A, packed once; B is packed one sliver of nr pixels at a time.
   float* packed_a = stage03::packing_buffer(PackingBuffer::a, int64_t{round_up(O, mr)} * u.rows);
   stage03::pack_a(MatrixView{weight.data(), u.rows, 1}, O, u.rows, mr, packed_a);
-  float* sliver = stage03::packing_buffer(PackingBuffer::b, int64_t{u.rows} * nr);
+  float* sliver = stage03::packing_buffer(PackingBuffer::b, int64_t{u.rows} * nr + kRunCopy);
   alignas(64) float tile[16 * 64];  // an edge tile, computed whole then clipped (as stage 03)
   for (int j0 = 0; j0 < u.cols; j0 += nr) {
     const int width = std::min(nr, u.cols - j0);
     const Runs runs(u, j0, width);
-    pack_columns(input.data(), u, j0, width, nr, runs, sliver);
+    pack_columns(input.data(), input.size(), u, j0, width, nr, runs, sliver);
     for (int i0 = 0; i0 < O; i0 += mr) {
       const int rows = std::min(mr, O - i0);
       kernel.run(u.rows, packed_a + int64_t{i0} * u.rows, sliver, tile, nr, 1.0f, 0.0f, false);

@@ -1,6 +1,7 @@
 // Rung 5's conv2 backward (conv2_channels_last.h) against rung 4's (conv2_implicit.h) on random
 // tensors: the same gradients, up to the rounding of two summation orders, derived element by
-// element; and the conv1 backward that reads its gradient channels-last, against the NCHW one.
+// element; rung 4's forward (conv2_implicit.h) against the sums in double; and the conv1
+// backward that reads its gradient channels-last, against the NCHW one.
 #include "04_backprop/conv2_channels_last.h"
 
 #include <gtest/gtest.h>
@@ -102,7 +103,57 @@ void compare_with_rung_four(int N, int C, int H, int W, int O, int K, uint64_t s
   expect_same_sums(dinput5, dinput4, dinput_sizes, taps * O, "dinput");
 }
 
+/// Rung 4's forward for input [N,C,H,W] and O filters of K x K against the same sums in
+/// double.
+void compare_forward_with_double(int N, int C, int H, int W, int O, int K, uint64_t seed) {
+  SCOPED_TRACE(::testing::Message() << N << "x" << C << "x" << H << "x" << W << ", " << O
+                                    << " filters of " << K << "x" << K);
+  const int OH = H - K + 1, OW = W - K + 1, taps = K * K;
+  const Tensor input = random_tensor({N, C, H, W}, seed);
+  const Tensor weight = random_tensor({O, C, K, K}, seed + 1);
+  const Tensor bias = random_tensor({O}, seed + 2);
+  Tensor out;
+  stage04::conv2d_implicit_forward(input, weight, bias, out);
+  ASSERT_EQ(out.shape(), (mnist::Shape{O, N, OH, OW}));
+  Tensor want(out.shape());
+  std::vector<double> sizes(static_cast<size_t>(out.size()));
+  for (int o = 0; o < O; ++o)
+    for (int n = 0; n < N; ++n)
+      for (int y = 0; y < OH; ++y)
+        for (int x = 0; x < OW; ++x) {
+          const int64_t at = ((int64_t{o} * N + n) * OH + y) * OW + x;
+          double sum = bias[o], size = std::abs(bias[o]);
+          for (int c = 0; c < C; ++c)
+            for (int t = 0; t < taps; ++t) {
+              const int64_t in = ((int64_t{n} * C + c) * H + y + t / K) * W + x + t % K;
+              const double p = double{input[in]} * weight[(int64_t{o} * C + c) * taps + t];
+              sum += p;
+              size += std::abs(p);
+            }
+          want[at] = static_cast<float>(sum);
+          sizes[static_cast<size_t>(at)] = size;
+        }
+  // One float sum of n = C*K*K + 1 terms (the bias last) is within n u of the sum of their
+  // sizes, and rounding the double sum to float moves it by at most u of that: (n + 1) u in
+  // all, expect_same_sums' 2 * terms * u with terms = (n + 1) / 2, rounded up.
+  const int n = C * taps + 1;
+  expect_same_sums(out, want, sizes, (n + 2) / 2, "out");
+}
+
 }  // namespace
+
+TEST(Conv2Implicit, ForwardMatchesTheSumsOnConv2sShape) {
+  // Three images: the last runs of the last image end at the very end of the input, where
+  // the packing copies a run exactly instead of a whole vector.
+  compare_forward_with_double(3, 32, 13, 13, 64, 3, 41);
+}
+
+TEST(Conv2Implicit, ForwardMatchesTheSumsOnOddShapes) {
+  // Rows of 39 pixels (runs longer than one vector), rows of 2, filters that fill no tile.
+  compare_forward_with_double(2, 3, 7, 40, 7, 2, 43);
+  compare_forward_with_double(4, 5, 4, 3, 13, 2, 45);
+  compare_forward_with_double(1, 1, 3, 3, 1, 3, 47);
+}
 
 TEST(Conv2ChannelsLast, MatchesRungFourOnConv2sShape) {
   // conv2 of three images: 363 output pixels, several blocks of the weight gradient's sum
