@@ -2,21 +2,22 @@
 /// \brief RngJump: moves an Rng n draws ahead without drawing them.
 ///
 /// Why a generator can skip ahead. One draw of xoshiro256** changes its 256-bit state with
-/// xors, shifts and rotations only, and each of those sends every bit of the new state to
-/// the xor of some bits of the old one. Read bits as numbers modulo 2 (xor is their
+/// xors, shifts and rotations only, and each of those makes every bit of the new state the
+/// xor of some bits of the old one. Read bits as numbers modulo 2 (xor is their
 /// addition), and the update is a linear map: a 256 x 256 matrix of bits, M, times the
 /// state. (The multiplications by 5 and 9 are not linear, but they only make the output
-/// from the state; nothing of them feeds back into it.) n draws are then M^n, and M^n takes
-/// no n products: square M again and again (M^2, M^4, M^8, ...) and multiply together the
-/// powers whose bit is set in n, at most 2 log2(n) products.
+/// from the state; nothing of them feeds back into it.) n draws are then M^n, and M^n does
+/// not take n products: square M again and again (M^2, M^4, M^8, ...) and multiply together
+/// the powers whose bit is set in n, at most 2 log2(n) products.
 ///
-/// What a jump costs. A matrix product here is 256 x 256 conditional xors of a 256-bit row,
-/// about as much work as a few hundred thousand draws, so building the matrix for n pays
-/// only when n is large or when one matrix serves many jumps. Applying a built matrix to a
-/// state is 256 parities of 256 bits, about as long as a few hundred draws. Stage 04 builds
-/// one matrix for the draws of one slice's rows of the dropout mask and applies it once per
-/// slice: every slice then draws its own rows, in parallel, and gets exactly the numbers the
-/// one serial stream would have given it.
+/// What a jump costs. A matrix product is 256 x 256 xors of a selected 256-bit row, about
+/// as long as ten thousand draws, and the jump over n draws takes up to 2 log2(n) of them:
+/// building one pays when n is large, or when one matrix serves many jumps. Applying a
+/// built matrix to a state is 256 parities of 256 bits, about as long as a hundred draws.
+/// Stage 04 builds the matrix over one slice's rows of the dropout mask (8 x 1600 draws)
+/// once, and applies it once a slice, about 1% of the slice's own draws: every slice then
+/// draws its rows in parallel, and gets exactly the numbers the one serial stream would
+/// have given it.
 ///
 /// (The authors of xoshiro publish fixed jumps of 2^128 and 2^192 draws, to give threads
 /// streams that never overlap. Those cannot reach draw number n, which is what a slice
