@@ -9,8 +9,12 @@ namespace {
 using Row = RngJump::Row;
 using Matrix = RngJump::Matrix;
 
-bool bit(const Row& row, int i) { return (row[i / 64] >> (i % 64)) & 1; }
-void set_bit(Row& row, int i) { row[i / 64] |= uint64_t{1} << (i % 64); }
+bool bit(const Row& row, int i) {
+  return (row[i / 64] >> (i % 64)) & 1;
+}
+void set_bit(Row& row, int i) {
+  row[i / 64] |= uint64_t{1} << (i % 64);
+}
 
 Matrix identity() {
   Matrix m{};
@@ -37,7 +41,9 @@ Matrix one_draw() {
 
 /// All ones when bit i of row is set, else zero: a mask that selects without a branch (a
 /// branch on random bits is mispredicted half the time, and made jumps several times slower).
-uint64_t all_if(const Row& row, int i) { return uint64_t{0} - ((row[i / 64] >> (i % 64)) & 1); }
+uint64_t all_if(const Row& row, int i) {
+  return uint64_t{0} - ((row[i / 64] >> (i % 64)) & 1);
+}
 
 /// The product a * b: the map that applies b, then a. Row i of it is the xor of the rows of
 /// b that row i of a selects.

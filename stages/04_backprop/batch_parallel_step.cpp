@@ -59,7 +59,7 @@ void BatchParallelStep::prepare(const BatchSource& batch) {
   check_batch(batch);
   input_ = {.images = nullptr, .labels = {}, .mask = nullptr, .source = &batch};
   size_buffers(batch.count);
-  // One jump a slice, on this thread: a few microseconds for a whole batch.
+  // One jump a slice, on this thread: about a microsecond each.
   if (batch.dropout) dropout_starts_.start_batch(*batch.dropout, slices_);
 }
 
@@ -76,6 +76,7 @@ void BatchParallelStep::size_buffers(int n) {
 void BatchParallelStep::load_slice(int s, Worker& w) {
   const int first = s * kSliceImages, count = std::min(kSliceImages, batch_images_ - first);
   if (input_.source) {
+    // Without dropout gather_slice leaves rng unused.
     mnist::Rng rng = input_.source->dropout ? dropout_starts_.at(s) : mnist::Rng(0);
     gather_slice(*input_.source, first, count, rng, w.slice, w.mask);
     // The last slice's draws end where the serial stream ends the batch's mask.

@@ -77,7 +77,10 @@ TrainOutcome train(mnist::Params& params, const mnist::Dataset& train_set,
       bool finite = true;  // rungs 2-5 check it inside their step, before Adam
       if (config.rung > 1) {
         // The slices gather their images and draw their masks inside the step.
-        const BatchSource batch{.set = train_set, .order = order, .begin = begin, .count = count,
+        const BatchSource batch{.set = train_set,
+                                .order = order,
+                                .begin = begin,
+                                .count = count,
                                 .dropout = config.dropout ? &dropout_rng : nullptr};
         finite = batch_parallel.train_step(params, batch, adam, loss);
         report.fused_step_seconds += watch.seconds();
