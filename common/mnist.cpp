@@ -106,11 +106,18 @@ std::vector<int> shuffled_indices(int n, uint64_t seed) {
 }
 
 Batch gather_batch(const Dataset& set, std::span<const int> order, int begin, int count) {
+  Batch batch;
+  gather_batch(set, order, begin, count, batch);
+  return batch;
+}
+
+void gather_batch(const Dataset& set, std::span<const int> order, int begin, int count,
+                  Batch& batch) {
   if (begin < 0 || count < 0 || static_cast<size_t>(begin + count) > order.size()) {
     throw std::out_of_range("batch [" + std::to_string(begin) + ", +" + std::to_string(count) +
                             ") outside an order of " + std::to_string(order.size()));
   }
-  Batch batch{Tensor({count, 1, net::kImageSize, net::kImageSize}), {}};
+  ensure_shape(batch.images, {count, 1, net::kImageSize, net::kImageSize});
   batch.labels.resize(static_cast<size_t>(count));
   for (int i = 0; i < count; ++i) {
     const int src = order[static_cast<size_t>(begin + i)];
@@ -118,7 +125,6 @@ Batch gather_batch(const Dataset& set, std::span<const int> order, int begin, in
                 batch.images.data() + int64_t{i} * kPixels);
     batch.labels[static_cast<size_t>(i)] = set.labels[static_cast<size_t>(src)];
   }
-  return batch;
 }
 
 Batch slice_batch(const Dataset& set, int begin, int count) {

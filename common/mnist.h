@@ -51,6 +51,11 @@ struct Batch {
 /// Copies examples order[begin .. begin+count) of set into a batch.
 Batch gather_batch(const Dataset& set, std::span<const int> order, int begin, int count);
 
+/// gather_batch into `batch`, reusing its storage when it already has the size: a loop
+/// that keeps one Batch allocates it once.
+void gather_batch(const Dataset& set, std::span<const int> order, int begin, int count,
+                  Batch& batch);
+
 /// Copies the contiguous examples [begin, begin+count) of set into a batch.
 Batch slice_batch(const Dataset& set, int begin, int count);
 

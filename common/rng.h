@@ -7,6 +7,7 @@
 /// which is what makes initialisation, shuffling and dropout masks repeatable.
 #pragma once
 
+#include <array>
 #include <bit>
 #include <cstdint>
 #include <span>
@@ -18,8 +19,16 @@ namespace mnist {
 /// xoshiro256** seeded through splitmix64 (Blackman and Vigna).
 class Rng {
  public:
+  /// The generator's whole state: 256 bits, as four words.
+  using State = std::array<uint64_t, 4>;
+
   /// A generator whose whole sequence is fixed by seed.
   explicit Rng(uint64_t seed);
+  /// A generator that continues from `state`, as state() gave it (or as rng_jump.h moved it).
+  explicit Rng(const State& state) : s_(state) {}
+
+  /// Where the generator stands: Rng(state()) draws what this one would draw next.
+  const State& state() const { return s_; }
 
   /// 64 uniformly random bits. (Defined here, not in rng.cpp, so that it inlines into the
   /// loops that draw millions of numbers, such as stage 04's dropout masks.)
@@ -42,7 +51,7 @@ class Rng {
   uint32_t below(uint32_t n);
 
  private:
-  uint64_t s_[4];
+  State s_;
 };
 
 /// Fisher-Yates shuffle of `items` driven by rng (portable, unlike std::shuffle).

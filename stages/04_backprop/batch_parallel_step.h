@@ -16,6 +16,10 @@
 /// order, whichever thread computed them, so the result is the same to the last bit for any
 /// number of threads; and the Adam update of each parameter follows as soon as its sum is
 /// done, in the same parallel region, while the sum is still in the cache.
+///
+/// The batch itself can come described (batch_source.h): then each slice also gathers its
+/// own images and draws its own rows of the dropout mask, in the same region, instead of
+/// one thread preparing the whole batch before the step while the others wait.
 #pragma once
 
 #include <exception>
@@ -23,6 +27,7 @@
 #include <vector>
 
 #include "04_backprop/adam.h"
+#include "04_backprop/batch_source.h"
 #include "04_backprop/fused_slice.h"
 #include "04_backprop/train_step.h"
 #include "common/params.h"
@@ -52,6 +57,13 @@ class BatchParallelStep {
   bool train_step(mnist::Params& params, const mnist::Tensor& images, std::span<const int> labels,
                   const mnist::Tensor& mask, Adam& adam, float& loss);
 
+  /// The same step on a described batch: each slice gathers its images and draws its rows
+  /// of the mask itself, in the step's parallel region. Bit for bit the step on the
+  /// tensors gather_batch and make_dropout_mask would give, and it leaves *batch.dropout
+  /// where make_dropout_mask would (whether or not the step is applied). If it throws,
+  /// *batch.dropout is left as it was.
+  bool train_step(mnist::Params& params, const BatchSource& batch, Adam& adam, float& loss);
+
   /// The first part of train_step() alone, for tests: forward and backward of every slice,
   /// each slice's gradient left in its slot for reduce(). Returns the batch's mean loss.
   float forward_backward(const mnist::Params& params, const mnist::Tensor& images,
@@ -65,12 +77,23 @@ class BatchParallelStep {
  private:
   /// What one thread works on: the current slice's inputs and forward cache.
   struct Worker {
-    mnist::Tensor images;   ///< the slice's images [n,1,28,28]
+    mnist::Batch slice;     ///< the slice's images [n,1,28,28] and labels
     mnist::Tensor mask;     ///< the slice's rows of the dropout mask [n,1600], or empty
     ForwardCache cache;     ///< the slice's activations (rung 2)
     FusedSliceCache fused;  ///< the slice's activations (rungs 3 to 5)
   };
+  /// The batch of the step under way: tensors, or (when `source` is set) a description.
+  struct Input {
+    const mnist::Tensor* images = nullptr;
+    std::span<const int> labels;
+    const mnist::Tensor* mask = nullptr;
+    const BatchSource* source = nullptr;
+  };
   int rung_;
+  Input input_;
+  int batch_images_ = 0;                      // images in the batch of the step under way
+  SliceDropoutStarts dropout_starts_;         // each slice's start in a described batch's mask
+  mnist::Rng::State dropout_end_{};           // where the last slice's draws left the generator
   std::vector<Worker> workers_;               // one per thread
   std::vector<mnist::Params> slots_;          // one gradient per slice, each the slice's mean
   std::vector<float> weights_;                // slice images / batch images: its share of the mean
@@ -80,11 +103,18 @@ class BatchParallelStep {
 
   std::exception_ptr failure_;  // what a slice threw, carried out of the region
 
-  /// Checks the arguments and sizes the buffers for a batch.
+  /// Checks the arguments and sizes the buffers for a batch given as tensors.
   void prepare(const mnist::Tensor& images, std::span<const int> labels, const mnist::Tensor& mask);
+  /// Checks a described batch, sizes the buffers and finds each slice's start in its mask.
+  void prepare(const BatchSource& batch);
+  /// Sizes the buffers for a batch of n images.
+  void size_buffers(int n);
+  /// Slice s's images, labels and rows of the mask into w, from input_.
+  void load_slice(int s, Worker& w);
   /// Forward and backward of slice s on the calling thread, into its slot.
-  void slice_pass(int s, const mnist::Params& params, const mnist::Tensor& images,
-                  std::span<const int> labels, const mnist::Tensor& mask);
+  void slice_pass(int s, const mnist::Params& params);
+  /// The step's one parallel region, on input_ (what both train_step()s share).
+  bool step(mnist::Params& params, Adam& adam, float& loss);
   /// The batch's mean loss from the slices' losses.
   float batch_loss() const;
   /// Thread `thread` of `threads`: sums its share of every tensor's elements over the

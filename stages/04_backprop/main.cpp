@@ -41,8 +41,8 @@ void print_epoch(const stage04::EpochReport& r, int epochs, bool terminal, bool 
   if (terminal) std::printf("\r\033[K");  // carriage return, then clear to the end of line
   stage04::print_epoch_line(stage04::epoch_line(r), epochs, 1);
   if (verbose && r.fused_step_seconds > 0) {  // rungs 2-5: one region does it all
-    std::printf("      data %.2f s  step (forward, backward, Adam) %.2f s  (eval %.2f s)\n",
-                r.data_seconds, r.fused_step_seconds, r.eval_seconds);
+    std::printf("      step (batch and mask, forward, backward, Adam) %.2f s  (eval %.2f s)\n",
+                r.fused_step_seconds, r.eval_seconds);
   } else if (verbose) {
     std::printf("      data %.2f s  forward %.2f s  backward %.2f s  Adam %.2f s  (eval %.2f s)\n",
                 r.data_seconds, r.forward_seconds, r.backward_seconds, r.optimiser_seconds,

@@ -16,6 +16,10 @@ namespace stage04 {
 /// inference dropout is simply left out. One draw of rng per element, in row-major order.
 mnist::Tensor make_dropout_mask(int batch, mnist::Rng& rng);
 
+/// make_dropout_mask's values into `mask`, whatever its length: one draw of rng per element,
+/// in order. (Rungs 2 to 5 draw each slice's rows of a batch's mask with it.)
+void draw_dropout_mask(std::span<float> mask, mnist::Rng& rng);
+
 /// What the backward pass needs from the forward pass of one batch.
 struct ForwardCache {
   mnist::Tensor conv1_columns;  ///< [9, N*676]: the images unfolded, for conv1's weight gradient

@@ -73,18 +73,22 @@ TrainOutcome train(mnist::Params& params, const mnist::Dataset& train_set,
       mnist::Stopwatch watch;
       const int begin = (step - 1) * config.batch;
       const int count = std::min(config.batch, n - begin);
-      const mnist::Batch batch = mnist::gather_batch(train_set, order, begin, count);
-      const mnist::Tensor mask =
-          config.dropout ? make_dropout_mask(count, dropout_rng) : mnist::Tensor();
-      report.data_seconds += watch.seconds();
-
       float loss = 0;
       bool finite = true;  // rungs 2-5 check it inside their step, before Adam
       if (config.rung > 1) {
-        watch.restart();
-        finite = batch_parallel.train_step(params, batch.images, batch.labels, mask, adam, loss);
+        // The slices gather their images and draw their masks inside the step.
+        const BatchSource batch{.set = train_set,
+                                .order = order,
+                                .begin = begin,
+                                .count = count,
+                                .dropout = config.dropout ? &dropout_rng : nullptr};
+        finite = batch_parallel.train_step(params, batch, adam, loss);
         report.fused_step_seconds += watch.seconds();
       } else {
+        const mnist::Batch batch = mnist::gather_batch(train_set, order, begin, count);
+        const mnist::Tensor mask =
+            config.dropout ? make_dropout_mask(count, dropout_rng) : mnist::Tensor();
+        report.data_seconds += watch.seconds();
         watch.restart();
         forward_pass(params, batch.images, mask, cache);
         report.forward_seconds += watch.seconds();

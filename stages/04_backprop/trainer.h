@@ -56,14 +56,15 @@ struct EpochReport {
   double test_accuracy = -1;     ///< after the epoch; -1 when there is no test set
   double seconds = 0;            ///< training time, evaluation not included
   double images_per_second = 0;  ///< training images per training second
-  double data_seconds = 0;       ///< gathering batches and drawing dropout masks
-  double forward_seconds = 0;    ///< forward_pass
-  double backward_seconds = 0;   ///< backward_pass, loss included
-  double optimiser_seconds = 0;  ///< Adam
+  double data_seconds = 0;       ///< rung 1: gathering batches and drawing dropout masks
+  double forward_seconds = 0;    ///< rung 1: forward_pass
+  double backward_seconds = 0;   ///< rung 1: backward_pass, loss included
+  double optimiser_seconds = 0;  ///< rung 1: Adam
   double eval_seconds = 0;       ///< the test-set evaluation after the epoch
 
-  /// Rungs 2-5, whose one parallel region does the whole step: its time (forward,
-  /// backward, the gradient sums and Adam; the four fields above stay 0).
+  /// Rungs 2-5, whose one parallel region does the whole step: its time (gathering the
+  /// batch and drawing its mask, forward, backward, the gradient sums and Adam; the four
+  /// rung 1 fields above stay 0).
   double fused_step_seconds = 0;
 };
 
