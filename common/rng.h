@@ -32,15 +32,20 @@ class Rng {
 
   /// 64 uniformly random bits. (Defined here, not in rng.cpp, so that it inlines into the
   /// loops that draw millions of numbers, such as stage 04's dropout masks.)
-  uint64_t next_u64() {
-    const uint64_t result = std::rotl(s_[1] * 5, 7) * 9;
-    const uint64_t t = s_[1] << 17;
-    s_[2] ^= s_[0];
-    s_[3] ^= s_[1];
-    s_[1] ^= s_[2];
-    s_[0] ^= s_[3];
-    s_[2] ^= t;
-    s_[3] = std::rotl(s_[3], 45);
+  uint64_t next_u64() { return step(s_[0], s_[1], s_[2], s_[3]); }
+  /// One draw of xoshiro256** from a state held as four loose words: returns the 64 bits and
+  /// moves the words on. next_u64() is this on the generator's own state; a loop over
+  /// several states at once (stage 04's dropout_rows.h) calls it on each, and the compiler
+  /// turns the loop into vector instructions.
+  static uint64_t step(uint64_t& s0, uint64_t& s1, uint64_t& s2, uint64_t& s3) {
+    const uint64_t result = std::rotl(s1 * 5, 7) * 9;
+    const uint64_t t = s1 << 17;
+    s2 ^= s0;
+    s3 ^= s1;
+    s1 ^= s2;
+    s0 ^= s3;
+    s2 ^= t;
+    s3 = std::rotl(s3, 45);
     return result;
   }
   /// Uniform float in [0, 1), 24 random bits (every float32 in range is a multiple of 2^-24).

@@ -313,8 +313,9 @@ def stage04_rungs(store):
         vs_torch = ratio(b["images/s"], torch["train_images_per_second"], 1) if torch else ""
         lines.append(f"| {rung} | {fmt_time(b['ms'])} | {b['images/s']:,.0f} | {ratio(first['ms'], b['ms'], 1)} "
                      f"| {share} | {vs_torch} |")
-    note = (" PyTorch's figure is its median epoch after the first (shuffling and batching included),"
-            " the rungs' one timed step." if torch else "")
+    note = (" Rungs 2 to 5's step gathers its batch and draws its dropout mask; rung 1's is handed them."
+            + (" PyTorch's figure is its median epoch after the first (shuffling and batching included),"
+               " the rungs' one timed step." if torch else ""))
     return lines + ["", machine_line(store["cpu"]) + note]
 
 

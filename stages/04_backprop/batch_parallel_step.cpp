@@ -78,7 +78,7 @@ void BatchParallelStep::load_slice(int s, Worker& w) {
   if (input_.source) {
     // Without dropout gather_slice leaves rng unused.
     mnist::Rng rng = input_.source->dropout ? dropout_starts_.at(s) : mnist::Rng(0);
-    gather_slice(*input_.source, first, count, rng, w.slice, w.mask);
+    gather_slice(*input_.source, first, count, rng, dropout_starts_.row_jump(), w.slice, w.mask);
     // The last slice's draws end where the serial stream ends the batch's mask.
     if (s == slices_ - 1) dropout_end_ = rng.state();
     return;

@@ -3,7 +3,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "04_backprop/train_step.h"
+#include "04_backprop/dropout_rows.h"
 #include "common/network.h"
 
 namespace stage04 {
@@ -11,7 +11,7 @@ namespace stage04 {
 using mnist::net::kFlat;
 
 SliceDropoutStarts::SliceDropoutStarts(int slice_images)
-    : slice_jump_(static_cast<uint64_t>(slice_images) * kFlat) {}
+    : slice_jump_(static_cast<uint64_t>(slice_images) * kFlat), row_jump_(kFlat) {}
 
 void SliceDropoutStarts::start_batch(const mnist::Rng& rng, int slices) {
   starts_.resize(static_cast<size_t>(slices));
@@ -30,14 +30,14 @@ void check_batch(const BatchSource& batch) {
 }
 
 void gather_slice(const BatchSource& batch, int first, int count, mnist::Rng& rng,
-                  mnist::Batch& slice, mnist::Tensor& mask) {
+                  const mnist::RngJump& row_jump, mnist::Batch& slice, mnist::Tensor& mask) {
   mnist::gather_batch(batch.set, batch.order, batch.begin + first, count, slice);
   if (!batch.dropout) {
     mask = mnist::Tensor();
     return;
   }
   mnist::ensure_shape(mask, {count, kFlat});
-  draw_dropout_mask(mask.values(), rng);
+  draw_dropout_rows(mask.values(), kFlat, rng, row_jump);
 }
 
 }  // namespace stage04

@@ -50,8 +50,12 @@ class SliceDropoutStarts {
   /// Slice s's generator, at the first draw of its rows of the mask.
   mnist::Rng at(int s) const { return mnist::Rng(starts_[static_cast<size_t>(s)]); }
 
+  /// The jump over one row of the mask (kFlat draws), for draw_dropout_rows.
+  const mnist::RngJump& row_jump() const { return row_jump_; }
+
  private:
   mnist::RngJump slice_jump_;
+  mnist::RngJump row_jump_;
   std::vector<mnist::Rng::State> starts_;
 };
 
@@ -61,9 +65,10 @@ void check_batch(const BatchSource& batch);
 /// Images [first, first + count) of `batch` (counted from its first image): into `slice`,
 /// the examples that batch.order names; into `mask`, their rows of the dropout mask drawn
 /// from `rng`, which must stand at the first of them and is left after the last (when
-/// batch.dropout is null: an empty mask, and rng is not used). Reuses the buffers' storage
-/// when the sizes fit.
+/// batch.dropout is null: an empty mask, and rng is not used). The rows are drawn side by
+/// side (dropout_rows.h) with `row_jump`, SliceDropoutStarts::row_jump(). Reuses the
+/// buffers' storage when the sizes fit.
 void gather_slice(const BatchSource& batch, int first, int count, mnist::Rng& rng,
-                  mnist::Batch& slice, mnist::Tensor& mask);
+                  const mnist::RngJump& row_jump, mnist::Batch& slice, mnist::Tensor& mask);
 
 }  // namespace stage04

@@ -5,8 +5,10 @@
 #include "03_blocked_simd/layers.h"
 #include "04_backprop/adam.h"
 #include "04_backprop/batch_parallel_step.h"
+#include "04_backprop/batch_source.h"
 #include "04_backprop/conv2_channels_last.h"
 #include "04_backprop/conv2_implicit.h"
+#include "04_backprop/dropout_rows.h"
 #include "04_backprop/heap.h"
 #include "04_backprop/layers_backward.h"
 #include "04_backprop/train_step.h"
@@ -27,6 +29,8 @@ struct Step {
   Tensor images{kBatch, 1, kImageSize, kImageSize};
   std::vector<int> labels;
   Tensor mask;
+  mnist::Dataset set;      // the same images and labels as a data set, for rungs 2 to 5,
+  std::vector<int> order;  // which gather their batch from it, in this order
   stage04::ForwardCache cache;
   mnist::Params grads = mnist::zero_params();
   Tensor dlogits, dfeatures, dconv2, dpool1, dconv1;
@@ -36,6 +40,8 @@ struct Step {
     for (float& v : images.values()) v = rng.uniform();
     for (int n = 0; n < kBatch; ++n) labels.push_back(static_cast<int>(rng.below(kClasses)));
     mask = stage04::make_dropout_mask(kBatch, rng);
+    set = {images.clone(), labels};
+    for (int n = 0; n < kBatch; ++n) order.push_back(n);
     cache = stage04::forward_pass(params, images, mask);
     // The intermediate gradients, as backward_pass computes them.
     stage04::softmax_cross_entropy(cache.logits, labels, dlogits);
@@ -132,8 +138,10 @@ void register_benchmarks() {
   // Rungs 2 to 5, the same step with the threads splitting the batch instead of each layer
   // (batch_parallel_step.h), rung 3 with conv1 and the head fused (fused_slice.h), rung 4
   // with conv2 as implicit GEMMs too (conv2_implicit.h), rung 5 with conv2's backward
-  // channels-last (conv2_channels_last.h): forward and backward of every slice, the sums
-  // and Adam, in one parallel region.
+  // channels-last (conv2_channels_last.h): as they train, each slice gathering its images
+  // and drawing its rows of the dropout mask (batch_source.h), then forward and backward of
+  // every slice, the sums and Adam, in one parallel region. (Rung 1's step above is given
+  // its batch and mask ready-made: it prepares them before the step.)
   for (const char* name : {"stage04.rung2.train_step", "stage04.rung3.train_step",
                            "stage04.rung4.train_step", "stage04.rung5.train_step"}) {
     const int rung = name[12] - '0';  // the digit after "stage04.rung"
@@ -145,12 +153,31 @@ void register_benchmarks() {
       static stage04::BatchParallelStep batch_parallel[4] = {
           stage04::BatchParallelStep(2), stage04::BatchParallelStep(3),
           stage04::BatchParallelStep(4), stage04::BatchParallelStep(5)};
+      static mnist::Rng dropout[4] = {mnist::Rng(7), mnist::Rng(7), mnist::Rng(7), mnist::Rng(7)};
       const int i = rung - 2;
+      const stage04::BatchSource batch{
+          .set = s.set, .order = s.order, .begin = 0, .count = kBatch, .dropout = &dropout[i]};
       float loss = 0;
-      batch_parallel[i].train_step(params[i], s.images, s.labels, s.mask, adam[i], loss);
+      batch_parallel[i].train_step(params[i], batch, adam[i], loss);
       benchmark::DoNotOptimize(loss);
     });
   }
+  // A batch's dropout mask (128 x 1600 draws) on one thread: one generator drawing it in
+  // order (rung 1's way), and eight generators side by side, each jumped to its row
+  // (dropout_rows.h, as rungs 2 to 5 draw each slice's rows), the jumps included.
+  add("stage04.dropout_mask.one_generator", 0, [] {
+    static mnist::Rng rng(9);
+    static std::vector<float> mask(size_t{kBatch} * kFlat);
+    stage04::draw_dropout_mask(mask, rng);
+    benchmark::DoNotOptimize(mask.data());
+  });
+  add("stage04.dropout_mask.eight_generators", 0, [] {
+    static mnist::Rng rng(9);
+    static const mnist::RngJump row_jump(kFlat);
+    static std::vector<float> mask(size_t{kBatch} * kFlat);
+    stage04::draw_dropout_rows(mask, kFlat, rng, row_jump);
+    benchmark::DoNotOptimize(mask.data());
+  });
   // conv2's backward alone, rung 4's and rung 5's, slice after slice on one thread: the
   // change between the two rungs without the rest of the step.
   for (const char* name : {"stage04.rung4.conv2_backward", "stage04.rung5.conv2_backward"}) {

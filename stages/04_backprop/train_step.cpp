@@ -19,14 +19,7 @@ Tensor make_dropout_mask(int batch, mnist::Rng& rng) {
 }
 
 void draw_dropout_mask(std::span<float> mask, mnist::Rng& rng) {
-  constexpr float kKeptScale = 1.0f / (1.0f - kDropout);  // 2
-  // A feature is dropped when rng.uniform() < kDropout. uniform() is the top 24 bits of
-  // next_u64() times 2^-24, so the same test on the integer bits draws the very same masks,
-  // and needs no branch: a branch on a coin flip is mispredicted half the time (with one,
-  // the masks took about twice as long).
-  constexpr uint64_t kDropBelow = static_cast<uint64_t>(kDropout * (1 << 24));
-  static_assert(kDropBelow == kDropout * (1 << 24), "kDropout must be a multiple of 2^-24");
-  for (float& m : mask) m = kKeptScale * static_cast<float>((rng.next_u64() >> 40) >= kDropBelow);
+  for (float& m : mask) m = dropout_mask_value(rng.next_u64());
 }
 
 ForwardCache forward_pass(const mnist::Params& params, const Tensor& images, const Tensor& mask) {

@@ -80,7 +80,7 @@ TEST(BatchSource, SlicesGatherAndDrawWhatTheWholeBatchWould) {
         const int first = s * stage04::kSliceImages;
         const int n = std::min(stage04::kSliceImages, count - first);
         mnist::Rng rng = starts.at(s);
-        stage04::gather_slice(batch, first, n, rng, got[static_cast<size_t>(s)],
+        stage04::gather_slice(batch, first, n, rng, starts.row_jump(), got[static_cast<size_t>(s)],
                               got_mask[static_cast<size_t>(s)]);
         if (s == slices - 1) end = rng.state();
       }
@@ -111,7 +111,7 @@ TEST(BatchSource, NoDropoutGivesAnEmptyMask) {
   const mnist::Rng::State before = rng.state();
   mnist::Batch slice;
   Tensor mask({8, mnist::net::kFlat});
-  stage04::gather_slice(batch, 0, 8, rng, slice, mask);
+  stage04::gather_slice(batch, 0, 8, rng, mnist::RngJump(mnist::net::kFlat), slice, mask);
   EXPECT_TRUE(mask.empty());
   EXPECT_EQ(rng.state(), before);
   EXPECT_TRUE(same_bits(slice.images, mnist::gather_batch(set, order, 4, 8).images));
