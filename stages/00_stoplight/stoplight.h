@@ -5,8 +5,8 @@
 /// Each pattern is three lights (1 on, 0 off); the target says whether to walk (1) or stop
 /// (0). Two tasks: the original stoplight programs' (walk when light 0 or light 1 is on),
 /// and XOR (walk when exactly one of them is on), which no single layer can learn. The third
-/// light is on in every pattern, so it plays the part of a bias. The math, and why XOR needs
-/// the hidden layer, are in this stage's README.md.
+/// light is on in every pattern, so it plays the part of a bias. The math is in this stage's
+/// README.md; why XOR needs the hidden layer, in docs/layers/relu.md.
 #pragma once
 
 #include <array>

@@ -12,7 +12,7 @@ namespace {
 // The intermediate tensors of the forward pass, kept from one call to the next. A fresh
 // tensor of many megabytes costs page faults and a zero-fill, which can take longer than a
 // batch's arithmetic: without this, every batch would pay what only the first one does
-// (README.md, "Memory is not free"). One set per calling thread.
+// (docs/low-level/cpu_training_step.md, "Memory is not free"). One set per calling thread.
 struct Workspace {
   Tensor columns1, conv1, pool1, columns2, conv2, pool2;
 };
