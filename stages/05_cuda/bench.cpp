@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "05_cuda/bench_peaks.h"
@@ -34,28 +35,48 @@ struct Peaks {
 };
 Peaks g_peaks;
 
+// MNIST-like random images: U(0,1) pixels, those under 0.4 blank, as most of a digit is.
+mnist::Tensor digit_like_images(int n, uint64_t seed) {
+  mnist::Tensor images = mnist::bench::random_tensor({n, 1, 28, 28}, seed);
+  for (float& p : images.values()) p = p > 0.4f ? p : 0.0f;
+  return images;
+}
+
 // A workspace holding a realistic batch: random parameters, MNIST-like random images,
-// labels and a dropout mask, and one full step already run so every buffer is valid.
+// labels and a dropout mask, and one full step already run so every buffer is valid. Rungs
+// 3 and 4 draw their batches from a training set of 60,000 such images on the GPU.
 struct Setup {
   Rung rung;
   Workspace ws{kBatch};
+  std::optional<DeviceDataset> set;
   cudaStream_t stream = nullptr;
   explicit Setup(Rung r) : rung(r) {
     CUDA_CHECK(cudaStreamCreate(&stream));
     set_kernel_attributes();
     ws.params.upload(flatten(mnist::init_params(1)));
-    const mnist::Tensor images = mnist::bench::random_tensor({kBatch, 1, 28, 28}, 3);
-    std::vector<float> pixels(images.values().begin(), images.values().end());
-    for (float& p : pixels) p = p > 0.4f ? p : 0.0f;  // mostly blank, like a digit
-    ws.images.upload(pixels);
+    const mnist::Tensor images = digit_like_images(kBatch, 3);
+    ws.images.upload(images.values());
     std::vector<int> labels(kBatch);
     for (int i = 0; i < kBatch; ++i) labels[size_t(i)] = i % 10;
     ws.labels.upload(labels);
     naive::dropout_mask(ws.mask.data(), kBatch * mnist::net::kFlat, 1, ws.clock.data(), stream);
-    enqueue(training_plan(rung, ws, kBatch, true, stage04::AdamConfig{}), stream);
+    if (runs_on_device_data(rung)) {
+      set.emplace(mnist::Dataset{digit_like_images(60000, 5), std::vector<int>(60000, 3)});
+    }
+    enqueue(step(), stream);
     CUDA_CHECK(cudaStreamSynchronize(stream));
   }
   ~Setup() { cudaStreamDestroy(stream); }
+
+  // The training step as the trainer runs it: on rungs 3 and 4, step 0 of an epoch of the
+  // set, its batch drawn by conv1's kernel; on rungs 1 and 2, the batch in the workspace.
+  Plan step() {
+    if (!set) return training_plan(rung, ws, kBatch, true, stage04::AdamConfig{});
+    return training_plan(rung, ws, source(*set), kBatch, stage04::AdamConfig{});
+  }
+  static fused::BatchSource source(const DeviceDataset& from) {
+    return {from.images.data(), from.labels.data(), 60000, 469, 0, 1, 0, 0};
+  }
 };
 
 void set_counters(benchmark::State& state, double flops, double bytes, double images) {
@@ -92,15 +113,16 @@ void register_rung(Rung rung) {
   // Every launch of the training step, one benchmark each (a plan for one image has the
   // same launches as one for 128: it is only asked for their names here).
   Workspace names_only(1);
-  const Plan names = training_plan(rung, names_only, 1, true, {});
+  const Plan names = runs_on_device_data(rung)
+                         ? training_plan(rung, names_only, fused::BatchSource{}, 1, {})
+                         : training_plan(rung, names_only, 1, true, {});
   const size_t launches = names.size();
   for (size_t k = 0; k < launches; ++k) {
     const std::string name = prefix + names[k].name;
     benchmark::RegisterBenchmark(name.c_str(),
                                  [=](benchmark::State& state) {
                                    Setup& s = get();
-                                   const Plan plan = training_plan(rung, s.ws, kBatch, true,
-                                                                   stage04::AdamConfig{});
+                                   const Plan plan = s.step();
                                    const Launch& launch = plan[k];
                                    time_with_events(state, s.stream, kLaunchesPerIteration,
                                                     [&] { launch.enqueue(s.stream); });
@@ -110,16 +132,16 @@ void register_rung(Rung rung) {
         ->Unit(benchmark::kMicrosecond);
   }
   // The whole step, launch by launch (rungs 1 and 2 run this way) ...
-  benchmark::RegisterBenchmark(
-      (prefix + "step").c_str(),
-      [=](benchmark::State& state) {
-        Setup& s = get();
-        const Plan plan = training_plan(rung, s.ws, kBatch, true, stage04::AdamConfig{});
-        double flops = 0, bytes = 0;
-        for (const Launch& l : plan) flops += l.flops, bytes += l.bytes;
-        time_with_events(state, s.stream, 5, [&] { enqueue(plan, s.stream); });
-        set_counters(state, flops, bytes, kBatch);
-      })
+  benchmark::RegisterBenchmark((prefix + "step").c_str(),
+                               [=](benchmark::State& state) {
+                                 Setup& s = get();
+                                 const Plan plan = s.step();
+                                 double flops = 0, bytes = 0;
+                                 for (const Launch& l : plan) flops += l.flops, bytes += l.bytes;
+                                 time_with_events(state, s.stream, 5,
+                                                  [&] { enqueue(plan, s.stream); });
+                                 set_counters(state, flops, bytes, kBatch);
+                               })
       ->UseManualTime()
       ->Unit(benchmark::kMicrosecond);
   // ... and captured once in a CUDA graph and replayed (how rung 3 trains).
@@ -127,7 +149,7 @@ void register_rung(Rung rung) {
       (prefix + "step_graph").c_str(),
       [=](benchmark::State& state) {
         Setup& s = get();
-        const Plan plan = training_plan(rung, s.ws, kBatch, true, stage04::AdamConfig{});
+        const Plan plan = s.step();
         double flops = 0, bytes = 0;
         for (const Launch& l : plan) flops += l.flops, bytes += l.bytes;
         cudaGraph_t graph;
@@ -145,16 +167,16 @@ void register_rung(Rung rung) {
       ->Unit(benchmark::kMicrosecond);
 }
 
-// Rung 3's batch preparation needs the training set on the GPU: 60,000 random images.
+// Rung 3's batch preparation as its own kernel (stage 06 and the tests run it; the training
+// step of rungs 3 and 4 does its work in conv1's kernel).
 void register_prepare_batch() {
   benchmark::RegisterBenchmark(
       "stage05.rung3_fused.prepare batch (shuffle, gather, mask)",
       [](benchmark::State& state) {
-        mnist::Dataset set{mnist::bench::random_tensor({60000, 1, 28, 28}, 5),
-                           std::vector<int>(60000, 3)};
-        const DeviceDataset gpu(set);
+        const DeviceDataset gpu(
+            mnist::Dataset{digit_like_images(60000, 5), std::vector<int>(60000, 3)});
         Workspace ws(kBatch);
-        const fused::BatchSource source{gpu.images.data(), gpu.labels.data(), 60000, 469, 0, 1, 0, 0};
+        const fused::BatchSource source = Setup::source(gpu);
         time_with_events(state, nullptr, kLaunchesPerIteration, [&] {
           fused::prepare_batch(source, kBatch, ws.clock.data(), true, ws.images.data(),
                                ws.labels.data(), ws.mask.data(), nullptr);

@@ -2,12 +2,12 @@
 // pass for the gradient sums and Adam.
 #include "05_cuda/fused_kernels.h"
 
-#include <cfloat>
 #include <stdexcept>
 #include <string>
 
 #include "05_cuda/adam_update.cuh"
 #include "05_cuda/cuda_check.h"
+#include "05_cuda/dense_softmax_row.cuh"
 #include "05_cuda/device_random.h"
 #include "05_cuda/overlapped_launch.cuh"
 #include "05_cuda/param_layout.h"
@@ -28,13 +28,32 @@ __device__ int global_index() {
   return blockIdx.x * blockDim.x + threadIdx.x;
 }
 
-// Adds v across the 32 threads of a warp; lane 0 ends with the total.
-__device__ float warp_sum(float v) {
-  for (int offset = 16; offset > 0; offset /= 2) v += __shfl_down_sync(0xffffffffu, v, offset);
-  return v;
-}
+// ---- the batch: one block per row ---------------------------------------------------------
 
-// ---- prepare_batch: one block per image of the batch --------------------------------------
+// Row `row` of the batch: finds which image of the set it is (the epoch's shuffle), stores its
+// label and, if `dropout`, its row of the mask, and returns the image's pixels in the set.
+// Every thread of the block must call it (it ends in __syncthreads).
+template <int kThreads>
+__device__ const float* draw_row(const BatchSource& source, const StepClock* clock, bool dropout,
+                                 int row, int* labels, float* mask) {
+  __shared__ int src;
+  const int64_t step = clock->step + source.step_offset;
+  if (threadIdx.x == 0) {  // the shuffle: which image of the set is this row of the batch
+    const ShufflePermutation order = ShufflePermutation::make(
+        source.set_size, derive_key(source.seed, 2, step / source.steps_per_epoch));
+    src = static_cast<int>(order(source.begin + row));
+    labels[row] = source.set_labels[src];
+  }
+  if (dropout) {
+    for (int i = threadIdx.x; i < kFlat; i += kThreads) {
+      // The bit of this element's place in the whole batch, stored at its place in this one.
+      const int64_t e = int64_t{row + source.row_offset} * kFlat + i;
+      mask[int64_t{row} * kFlat + i] = dropout_keeps(source.seed, step, e) ? 2.0f : 0.0f;
+    }
+  }
+  __syncthreads();
+  return source.set_images + int64_t{src} * kImage;
+}
 
 constexpr int kPrepareThreads = 256;
 static_assert(kImage % 4 == 0, "images are copied as float4");
@@ -44,25 +63,11 @@ __global__ void __launch_bounds__(kPrepareThreads)
                          int* labels, float* mask) {
   wait_for_previous_kernel();  // before any memory is touched (overlapped_launch.cuh)
   const int row = blockIdx.x;
-  const int64_t step = clock->step + source.step_offset;
-  __shared__ int src;
-  if (threadIdx.x == 0) {  // the shuffle: which image of the set is this row of the batch
-    const ShufflePermutation order = ShufflePermutation::make(
-        source.set_size, derive_key(source.seed, 2, step / source.steps_per_epoch));
-    src = static_cast<int>(order(source.begin + row));
-    labels[row] = source.set_labels[src];
-  }
-  __syncthreads();
+  const float* image = draw_row<kPrepareThreads>(source, clock, dropout, row, labels, mask);
   // The copy, 16 bytes per thread per load (an image is 3,136 bytes: 196 float4s).
-  const float4* from = reinterpret_cast<const float4*>(source.set_images + int64_t{src} * kImage);
+  const float4* from = reinterpret_cast<const float4*>(image);
   float4* to = reinterpret_cast<float4*>(images + int64_t{row} * kImage);
   for (int i = threadIdx.x; i < kImage / 4; i += kPrepareThreads) to[i] = from[i];
-  if (!dropout) return;
-  for (int i = threadIdx.x; i < kFlat; i += kPrepareThreads) {
-    // The bit of this element's place in the whole batch, stored at its place in this one.
-    const int64_t e = int64_t{row + source.row_offset} * kFlat + i;
-    mask[int64_t{row} * kFlat + i] = dropout_keeps(source.seed, step, e) ? 2.0f : 0.0f;
-  }
 }
 
 // ---- conv1 + ReLU + pool: one image per block ---------------------------------------------
@@ -70,15 +75,13 @@ __global__ void __launch_bounds__(kPrepareThreads)
 constexpr int kConv1PerThread = 8;  // channels per thread: the 4x4 patch is loaded once for 8
 constexpr int kConv1Threads = kPool1Windows * (kConv1Channels / kConv1PerThread);  // 676
 
-__global__ void __launch_bounds__(kConv1Threads)
-    conv1_relu_pool_kernel(const float* images, const float* w, const float* b, float* pooled,
-                           uint8_t* argmax) {
-  wait_for_previous_kernel();  // before any memory is touched (overlapped_launch.cuh)
-  __shared__ float x[kImage];
+// The work of both conv1 kernels, whose threads have just written image `img` into shared x
+// (the __syncthreads after the weights below makes it visible to the whole block).
+__device__ void conv1_relu_pool_block(const float* x, const float* w, const float* b, float* pooled,
+                                      uint8_t* argmax, int img) {
   __shared__ float wk[kConv1Channels * kTaps];
   __shared__ float bias[kConv1Channels];
-  const int img = blockIdx.x, t = threadIdx.x;
-  for (int i = t; i < kImage; i += kConv1Threads) x[i] = images[int64_t{img} * kImage + i];
+  const int t = threadIdx.x;
   for (int i = t; i < kConv1Channels * kTaps; i += kConv1Threads) wk[i] = w[i];
   if (t < kConv1Channels) bias[t] = b[t];
   __syncthreads();
@@ -112,6 +115,38 @@ __global__ void __launch_bounds__(kConv1Threads)
     pooled[at] = fmaxf(best, 0.0f);  // max(relu(a), relu(b)) = relu(max(a, b))
     argmax[at] = static_cast<uint8_t>(winner);
   }
+}
+
+__global__ void __launch_bounds__(kConv1Threads)
+    conv1_relu_pool_kernel(const float* images, const float* w, const float* b, float* pooled,
+                           uint8_t* argmax) {
+  wait_for_previous_kernel();  // before any memory is touched (overlapped_launch.cuh)
+  __shared__ __align__(16) float x[kImage];
+  const int img = blockIdx.x;
+  for (int i = threadIdx.x; i < kImage; i += kConv1Threads)
+    x[i] = images[int64_t{img} * kImage + i];
+  conv1_relu_pool_block(x, w, b, pooled, argmax, img);
+}
+
+// conv1_relu_pool_kernel that first draws its own row of the batch (prepare_batch_kernel's
+// work): the image goes from the set into shared memory and, for the backward pass, into
+// `images`. One launch fewer per step, and the image is read from global memory once.
+__global__ void __launch_bounds__(kConv1Threads)
+    gather_conv1_relu_pool_kernel(BatchSource source, const StepClock* clock, float* images,
+                                  int* labels, float* mask, const float* w, const float* b,
+                                  float* pooled, uint8_t* argmax) {
+  wait_for_previous_kernel();  // before any memory is touched (overlapped_launch.cuh)
+  __shared__ __align__(16) float x[kImage];
+  const int img = blockIdx.x;
+  const float4* from = reinterpret_cast<const float4*>(
+      draw_row<kConv1Threads>(source, clock, true, img, labels, mask));
+  float4* to = reinterpret_cast<float4*>(images + int64_t{img} * kImage);
+  for (int i = threadIdx.x; i < kImage / 4; i += kConv1Threads) {
+    const float4 v = from[i];
+    reinterpret_cast<float4*>(x)[i] = v;
+    to[i] = v;
+  }
+  conv1_relu_pool_block(x, w, b, pooled, argmax, img);  // its first __syncthreads covers x
 }
 
 // ---- conv2 + ReLU + pool: one image and half the filters per block ------------------------
@@ -193,76 +228,14 @@ __global__ void __launch_bounds__(kConv2Threads)
   }
 }
 
-// ---- dense + softmax + cross-entropy + dense backward -------------------------------------
+// ---- dense + softmax + cross-entropy + dense backward: one image per block -----------------
 
 constexpr int kDenseThreads = 256;
-constexpr int kDensePerThread = (kFlat + kDenseThreads - 1) / kDenseThreads;  // 7 features
 
 __global__ void __launch_bounds__(kDenseThreads)
-    dense_softmax_kernel(const float* pool2, const float* mask, const float* w, const float* b,
-                         const int* labels, float* logits, float* dlogits, float* dpool2,
-                         float* row_loss, int n) {
+    dense_softmax_kernel(const float* pool2, DenseHead head) {
   wait_for_previous_kernel();  // before any memory is touched (overlapped_launch.cuh)
-  const int row = blockIdx.x;
-  const float* x = pool2 + row * kFlat;
-  const float* keep = mask ? mask + row * kFlat : nullptr;
-  // Each thread takes every 256th feature and its 10 products; then the block adds up.
-  // The thread's 70 weights stay in registers for the backward pass below, which needs the
-  // same numbers: read once from memory (L2, for every image of the batch) instead of twice.
-  float weight[kDensePerThread][kClasses];
-  float part[kClasses] = {};
-#pragma unroll
-  for (int k = 0; k < kDensePerThread; ++k) {
-    const int i = threadIdx.x + k * kDenseThreads;
-    if (i >= kFlat) break;
-    const float v = keep ? x[i] * keep[i] : x[i];
-#pragma unroll
-    for (int j = 0; j < kClasses; ++j) {
-      weight[k][j] = w[j * kFlat + i];
-      part[j] += v * weight[k][j];
-    }
-  }
-  __shared__ float warp_parts[kDenseThreads / 32][kClasses];
-  __shared__ float z[kClasses], dz[kClasses];
-  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-#pragma unroll
-  for (int j = 0; j < kClasses; ++j) {
-    const float s = warp_sum(part[j]);
-    if (lane == 0) warp_parts[warp][j] = s;
-  }
-  __syncthreads();
-  if (threadIdx.x < kClasses) {
-    const int j = threadIdx.x;
-    float s = b[j];
-    for (int k = 0; k < kDenseThreads / 32; ++k) s += warp_parts[k][j];
-    z[j] = s;
-    logits[row * kClasses + j] = s;
-  }
-  if (labels == nullptr) return;  // inference: the same for the whole grid
-  __syncthreads();
-  if (threadIdx.x == 0) {
-    float top = -FLT_MAX;
-    for (int j = 0; j < kClasses; ++j) top = fmaxf(top, z[j]);
-    float sum = 0;
-    for (int j = 0; j < kClasses; ++j) sum += expf(z[j] - top);
-    const int label = labels[row];
-    row_loss[row] = logf(sum) + top - z[label];  // logsumexp(z) - z[label]
-    for (int j = 0; j < kClasses; ++j) {
-      dz[j] = (expf(z[j] - top) / sum - (j == label ? 1.0f : 0.0f)) / n;
-      dlogits[row * kClasses + j] = dz[j];
-    }
-  }
-  __syncthreads();
-  // Back through dense (dz W), dropout (the same mask) and ReLU (only where pool2 > 0).
-#pragma unroll
-  for (int k = 0; k < kDensePerThread; ++k) {
-    const int i = threadIdx.x + k * kDenseThreads;
-    if (i >= kFlat) break;
-    float d = 0;
-#pragma unroll
-    for (int j = 0; j < kClasses; ++j) d += dz[j] * weight[k][j];
-    dpool2[row * kFlat + i] = x[i] > 0.0f ? (keep ? d * keep[i] : d) : 0.0f;
-  }
+  dense_softmax_row<kDenseThreads>(pool2 + blockIdx.x * kFlat, head, blockIdx.x);
 }
 
 // ---- conv backward: one image per block ---------------------------------------------------
@@ -343,10 +316,13 @@ __global__ void __launch_bounds__(kBackwardThreads)
 
 // ---- finish gradients (+ Adam) ------------------------------------------------------------
 //
-// Three kinds of block, by blockIdx.x, all 32 columns x 8 slices of the batch: the 8
-// threads of a column add up rows slice, slice + 8, ... and then the block adds the 8
-// slice sums in order (so every gradient is the same sum, in the same order, whatever
-// the block shape):
+// Three kinds of block, by blockIdx.x, all 8 columns x 32 slices of the batch: the 32
+// threads of a column add up rows slice, slice + 32, ... and then the block adds the 32
+// slice sums in order (so every gradient is the same sum, in the same order, whichever
+// block computes it). Narrow blocks and many slices, because the work is short sums over
+// the batch: with 32 columns x 8 slices, 198 blocks filled a quarter of a wave and each
+// thread waited on 16 loads in a row; now 789 blocks fill the multiprocessors and each
+// thread waits on 4.
 //   - conv blocks: a column is 4 neighbouring conv parameters, read as one float4 from each
 //     image's partials (a quarter of the load instructions of one float per thread);
 //   - dense blocks: a column is one feature i, and the thread keeps all ten classes' sums
@@ -354,13 +330,14 @@ __global__ void __launch_bounds__(kBackwardThreads)
 //     times (the ten products of a row share it);
 //   - the last block: the ten dense biases and the batch's loss.
 
-constexpr int kFinishColumns = 32, kFinishSlices = 8;
+constexpr int kFinishColumns = 8, kFinishSlices = 32;
 constexpr int kFinishThreads = kFinishColumns * kFinishSlices;
-constexpr int kConvPerBlock = 4 * kFinishColumns;  // 128 conv parameters per block
+constexpr int kConvPerBlock = 4 * kFinishColumns;  // 32 conv parameters per block
 static_assert(layout::kConvTotal % kConvPerBlock == 0, "conv blocks tile the conv parameters");
 static_assert(kFlat % kFinishColumns == 0, "dense blocks tile the features");
-constexpr int kConvBlocks = layout::kConvTotal / kConvPerBlock;  // 147
-constexpr int kDenseBlocks = kFlat / kFinishColumns;             // 50
+static_assert(kFinishThreads >= 64, "the last block's second warp adds up the loss");
+constexpr int kConvBlocks = layout::kConvTotal / kConvPerBlock;  // 588
+constexpr int kDenseBlocks = kFlat / kFinishColumns;             // 200
 constexpr int kFinishBlocks = kConvBlocks + kDenseBlocks + 1;
 
 // Hands one finished gradient to its parameter: stores it and, with Adam, updates it.
@@ -393,13 +370,13 @@ __global__ void __launch_bounds__(kFinishThreads)
   const GradientSink<kAdam> sink{grads, params, m, v, alpha, config};
   __shared__ float sums[kFinishSlices][kClasses * kFinishColumns];
 
-  if (block < kConvBlocks) {  // 128 conv parameters: sums of the per-image partials
+  if (block < kConvBlocks) {  // 32 conv parameters: sums of the per-image partials
     const int first = block * kConvPerBlock + 4 * column;
     float4 s = make_float4(0, 0, 0, 0);
 #pragma unroll 4
     for (int row = slice; row < in.n; row += kFinishSlices) {
-      const float4 p = *reinterpret_cast<const float4*>(in.partials +
-                                                        int64_t{row} * layout::kConvTotal + first);
+      const float4 p =
+          *reinterpret_cast<const float4*>(in.partials + int64_t{row} * layout::kConvTotal + first);
       s.x += p.x;
       s.y += p.y;
       s.z += p.z;
@@ -416,7 +393,7 @@ __global__ void __launch_bounds__(kFinishThreads)
     return;
   }
 
-  if (block < kConvBlocks + kDenseBlocks) {  // 32 features x 10 classes of dW
+  if (block < kConvBlocks + kDenseBlocks) {  // 8 features x 10 classes of dW
     const int first = (block - kConvBlocks) * kFinishColumns, i = first + column;
     float s[kClasses] = {};
     for (int row = slice; row < in.n; row += kFinishSlices) {
@@ -439,16 +416,17 @@ __global__ void __launch_bounds__(kFinishThreads)
   }
 
   // The last block: the dense biases (db[j] = the sum of dlogits[row][j]) and the loss.
-  if (column < kClasses) {
+  for (int j = column; j < kClasses; j += kFinishColumns) {  // a column may take two classes
     float s = 0;
-    for (int row = slice; row < in.n; row += kFinishSlices) s += in.dlogits[row * kClasses + column];
-    sums[slice][column] = s;
+    for (int row = slice; row < in.n; row += kFinishSlices) s += in.dlogits[row * kClasses + j];
+    sums[slice][j] = s;
   }
-  if (with_loss && slice == 1) {  // one warp adds up the batch's loss meanwhile
+  if (with_loss && t / 32 == 1) {  // one warp, the second, adds up the batch's loss meanwhile
+    const int lane = t % 32;
     float sum = 0;
-    for (int row = column; row < in.n; row += 32) sum += in.row_loss[row];
+    for (int row = lane; row < in.n; row += 32) sum += in.row_loss[row];
     sum = warp_sum(sum);
-    if (column == 0) {
+    if (lane == 0) {
       *loss = sum / in.n;
       if constexpr (kAdam) clock->loss_sum += sum / in.n;
     }
@@ -487,8 +465,7 @@ struct FinishBlocks {
       if (p == layout::kTotal) return kFinishBlocks;
       throw std::invalid_argument("finish_gradients: a range must begin and end at 0, " +
                                   std::to_string(layout::kConvTotal) + " or " +
-                                  std::to_string(layout::kTotal) + ", not at " +
-                                  std::to_string(p));
+                                  std::to_string(layout::kTotal) + ", not at " + std::to_string(p));
     };
     const int first = block_at(range.begin), end = block_at(range.end);
     if (end <= first) throw std::invalid_argument("finish_gradients: an empty range");
@@ -519,17 +496,23 @@ void conv1_relu_pool(const float* images, const float* w, const float* b, float*
                     images, w, b, pooled, argmax);
 }
 
+void gather_conv1_relu_pool(const BatchSource& source, int n, const StepClock* clock, float* images,
+                            int* labels, float* mask, const float* w, const float* b, float* pooled,
+                            uint8_t* argmax, cudaStream_t stream) {
+  launch_overlapped("gather_conv1_relu_pool_kernel", gather_conv1_relu_pool_kernel, n,
+                    kConv1Threads, 0, stream, source, clock, images, labels, mask, w, b, pooled,
+                    argmax);
+}
+
 void conv2_relu_pool(const float* pool1, const float* w, const float* b, float* pooled,
                      uint8_t* argmax, int n, cudaStream_t stream) {
   launch_overlapped("conv2_relu_pool_kernel", conv2_relu_pool_kernel, dim3(n, kConv2Split),
                     kConv2Threads, kConv2Smem, stream, pool1, w, b, pooled, argmax);
 }
 
-void dense_softmax_cross_entropy(const float* pool2, const float* mask, const float* w,
-                                 const float* b, const int* labels, float* logits, float* dlogits,
-                                 float* dpool2, float* row_loss, int n, cudaStream_t stream) {
-  launch_overlapped("dense_softmax_kernel", dense_softmax_kernel, n, kDenseThreads, 0, stream, pool2,
-                    mask, w, b, labels, logits, dlogits, dpool2, row_loss, n);
+void dense_softmax_cross_entropy(const float* pool2, const DenseHead& head, cudaStream_t stream) {
+  launch_overlapped("dense_softmax_kernel", dense_softmax_kernel, head.n, kDenseThreads, 0, stream,
+                    pool2, head);
 }
 
 void conv_backward(const float* images, const float* pool1, const uint8_t* pool1_argmax,

@@ -1,9 +1,10 @@
 /// \file
-/// \brief Rung 3: the training step in six fused kernels, on a dataset that lives on the GPU.
+/// \brief Rung 3: the training step in five fused kernels, on a dataset that lives on the GPU.
 ///
 /// Fusing means one kernel does what several did, so the intermediate never makes the
 /// round trip through global memory and there is one launch instead of several:
-///   - prepare_batch: the epoch's shuffle, the batch gather and the dropout mask;
+///   - prepare_batch: the epoch's shuffle, the batch gather and the dropout mask (in
+///     training, gather_conv1_relu_pool does it in conv1's kernel);
 ///   - conv1_relu_pool / conv2_relu_pool: convolution + bias + ReLU + 2x2 max pooling, one
 ///     image per block, the image in shared memory. The 26x26 and 11x11 conv outputs are
 ///     never stored: each thread computes the four outputs of a pooling window for several
@@ -54,17 +55,35 @@ void prepare_batch(const BatchSource& source, int n, const StepClock* clock, boo
 void conv1_relu_pool(const float* images, const float* w, const float* b, float* pooled,
                      uint8_t* argmax, int n, cudaStream_t stream);
 
+/// prepare_batch (with dropout) and conv1_relu_pool in one launch: each block draws its row
+/// of the batch and convolves the image it gathered. Writes what the two launches write.
+void gather_conv1_relu_pool(const BatchSource& source, int n, const StepClock* clock, float* images,
+                            int* labels, float* mask, const float* w, const float* b, float* pooled,
+                            uint8_t* argmax, cudaStream_t stream);
+
 /// pooled [n,1600] = flatten(maxpool(relu(conv2(pool1) + b))), and the winning positions.
 /// Row and column 10 of conv2's 11x11 output, which pooling drops, are never computed.
 void conv2_relu_pool(const float* pool1, const float* w, const float* b, float* pooled,
                      uint8_t* argmax, int n, cudaStream_t stream);
 
+/// What the dense layer reads and writes for a batch of n images (device pointers). `labels`
+/// null: logits only (inference); `mask` null: no dropout.
+struct DenseHead {
+  const float* mask;  ///< [n,1600] inverted-dropout mask (0 or 2), or null
+  const float* w;     ///< [10,1600]
+  const float* b;     ///< [10]
+  const int* labels;  ///< [n], or null
+  float* logits;      ///< [n,10]
+  float* dlogits;     ///< [n,10] d(mean loss)/d(logits)
+  float* dpool2;      ///< [n,1600] back through dense, dropout and ReLU
+  float* row_loss;    ///< [n] each image's loss
+  int n;              ///< images in the batch (the loss is their mean)
+};
+
 /// One block per image: logits = (pool2 * mask) W^T + b. With labels: row_loss = each
 /// image's cross-entropy, dlogits = (softmax - onehot) / n, and dpool2 = d(loss)/d(pool2):
-/// back through dense, dropout and ReLU. mask null: no dropout; labels null: logits only.
-void dense_softmax_cross_entropy(const float* pool2, const float* mask, const float* w,
-                                 const float* b, const int* labels, float* logits, float* dlogits,
-                                 float* dpool2, float* row_loss, int n, cudaStream_t stream);
+/// back through dense, dropout and ReLU.
+void dense_softmax_cross_entropy(const float* pool2, const DenseHead& head, cudaStream_t stream);
 
 /// One block per image, one warp per pair of conv2 filters, one lane per conv1 channel:
 /// conv2's weight and bias gradients, the gradient of pool1 (summed in shared memory),

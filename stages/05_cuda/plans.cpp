@@ -72,8 +72,8 @@ GradientBuckets bucketed_gradient_plan(Rung rung, Workspace& ws, int n, bool dro
     throw std::invalid_argument("bucketed_gradient_plan: batch of " + std::to_string(n) +
                                 " in a workspace for " + std::to_string(ws.capacity));
   }
-  // device_gradient_plan is conv1, conv2, dense (the last forward and the first backward
-  // kernel), conv backward: the dense layer's gradients need only the first three.
+  // device_gradient_plan ends with the conv backward kernel; the dense layer's gradients
+  // need only the launches before it (conv1, conv2, dense; rung 4 does the last two in one).
   Plan launches = device_gradient_plan(rung, ws, n, dropout);
   GradientBuckets buckets;
   buckets.conv.push_back(std::move(launches.back()));
@@ -129,6 +129,18 @@ Plan training_plan(Rung rung, Workspace& ws, int n, bool dropout, const stage04:
   Plan plan = gradient_plan(rung, ws, n, dropout);
   for (Launch& launch : adam_plan(rung, ws, config)) plan.push_back(std::move(launch));
   return plan;
+}
+
+Plan training_plan(Rung rung, Workspace& ws, const fused::BatchSource& source, int n,
+                   const stage04::AdamConfig& config) {
+  if (!runs_on_device_data(rung)) {
+    throw std::invalid_argument("training_plan from a device data set: rungs 3 and 4 only");
+  }
+  if (n < 1 || n > ws.capacity) {
+    throw std::invalid_argument("training_plan: batch of " + std::to_string(n) +
+                                " in a workspace for " + std::to_string(ws.capacity));
+  }
+  return device_training_plan(rung, ws, source, n, config);
 }
 
 Launch advance_clock_launch(Rung rung, Workspace& ws, int steps) {

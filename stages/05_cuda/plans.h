@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "04_backprop/adam.h"
+#include "05_cuda/fused_kernels.h"
 #include "05_cuda/workspace.h"
 
 namespace stage05 {
@@ -81,6 +82,14 @@ Plan adam_plan(Rung rung, Workspace& ws, const stage04::AdamConfig& config);
 /// clock is not advanced: advance_clock_launch does that after one or more steps.
 Plan training_plan(Rung rung, Workspace& ws, int n, bool dropout, const stage04::AdamConfig& config,
                    int step_offset = 0);
+
+/// Rungs 3 and 4's training step as their epoch graph runs it: the batch at positions
+/// source.begin .. source.begin + n - 1 of the epoch's order, drawn from the training set on
+/// the GPU by conv1's kernel itself, dropout on, Adam's t = clock step + source.step_offset
+/// + 1. It writes what fused::prepare_batch followed by training_plan writes, bit for bit,
+/// in one launch fewer (throws for rungs 1 and 2).
+Plan training_plan(Rung rung, Workspace& ws, const fused::BatchSource& source, int n,
+                   const stage04::AdamConfig& config);
 
 /// Advances the clock by `steps` training steps (what Adam's t, the dropout masks and the
 /// shuffle read). On rungs 1 and 2 it also adds the last step's loss to the clock's loss

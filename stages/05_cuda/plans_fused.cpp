@@ -25,39 +25,80 @@ Launch conv1_relu_pool_launch(Workspace& ws, const float* images, int n) {
           [=](cudaStream_t s) { fused::conv1_relu_pool(images, w, b, pool1, arg1, n, s); }};
 }
 
+// conv1_relu_pool_launch for a batch its kernel draws itself from the set (with dropout).
+Launch gather_conv1_relu_pool_launch(Workspace& ws, const fused::BatchSource& source, int n) {
+  const float* w = ws.params.data() + layout::kConv1Weight;
+  const float* b = ws.params.data() + layout::kConv1Bias;
+  const StepClock* clock = ws.clock.data();
+  float* images = ws.images.data();
+  int* labels = ws.labels.data();
+  float* mask = ws.mask.data();
+  float* pool1 = ws.pool1_out.data();
+  uint8_t* arg1 = ws.pool1_arg.data();
+  // The image is read from the set and written to the batch, the label copied, the mask drawn.
+  const double bytes =
+      double(n) * (kFloat * (2 * kImage + kPool1Out + kFlat) + kPool1Out + 2 * sizeof(int));
+  return {"batch gather+conv1+relu+pool1", 2.0 * kConv1Macs * n, bytes, [=](cudaStream_t s) {
+            fused::gather_conv1_relu_pool(source, n, clock, images, labels, mask, w, b, pool1, arg1,
+                                          s);
+          }};
+}
+
 // Pooling drops conv2's row and column 10, so only 10x10 of its 11x11 outputs are computed.
 constexpr double kConv2PooledMacs = double(4 * kFlat) * kConv1Channels * kTaps;
 constexpr double kConv2Bytes = kFloat * (kPool1Out + kPool2Out) + kPool2Out;
 
-// Rungs 3 and 4 differ only in the kernel behind this launch (same arguments, same work).
-using Conv2ReluPool = void (*)(const float* pool1, const float* w, const float* b, float* pooled,
-                               uint8_t* argmax, int n, cudaStream_t stream);
-
-Launch conv2_relu_pool_launch(Workspace& ws, int n, const char* name, Conv2ReluPool conv2) {
+Launch conv2_relu_pool_launch(Workspace& ws, int n) {
   const float* pool1 = ws.pool1_out.data();
   const float* w = ws.params.data() + layout::kConv2Weight;
   const float* b = ws.params.data() + layout::kConv2Bias;
   float* pool2 = ws.pool2_out.data();
   uint8_t* arg2 = ws.pool2_arg.data();
-  return {name, 2.0 * kConv2PooledMacs * n, n * kConv2Bytes,
-          [=](cudaStream_t s) { conv2(pool1, w, b, pool2, arg2, n, s); }};
+  return {"conv2+relu+pool2", 2.0 * kConv2PooledMacs * n, n * kConv2Bytes,
+          [=](cudaStream_t s) { fused::conv2_relu_pool(pool1, w, b, pool2, arg2, n, s); }};
 }
 
 // `labels` null: logits only (inference); `mask` null: no dropout.
+double dense_flops(int n, const int* labels) {
+  return (labels ? 4.0 : 2.0) * kDenseMacs * n;
+}
+double dense_bytes(int n, const int* labels) {
+  return kFloat * n * ((labels ? 3 : 1) * kFlat + 2 * kClasses);
+}
+fused::DenseHead dense_head(Workspace& ws, int n, const float* mask, const int* labels) {
+  return {mask,
+          ws.params.data() + layout::kFcWeight,
+          ws.params.data() + layout::kFcBias,
+          labels,
+          ws.logits.data(),
+          ws.dlogits.data(),
+          ws.dpool2.data(),
+          ws.row_loss.data(),
+          n};
+}
+
 Launch dense_launch(Workspace& ws, int n, const float* mask, const int* labels) {
   const float* pool2 = ws.pool2_out.data();
-  const float* w = ws.params.data() + layout::kFcWeight;
-  const float* b = ws.params.data() + layout::kFcBias;
-  float* logits = ws.logits.data();
-  float* dlogits = ws.dlogits.data();
-  float* dpool2 = ws.dpool2.data();
-  float* row_loss = ws.row_loss.data();
+  const fused::DenseHead head = dense_head(ws, n, mask, labels);
   return {labels ? "dense+softmax+cross-entropy+dense backward" : "dense forward",
-          (labels ? 4.0 : 2.0) * kDenseMacs * n,
-          kFloat * n * ((labels ? 3 : 1) * kFlat + 2 * kClasses), [=](cudaStream_t s) {
-            fused::dense_softmax_cross_entropy(pool2, mask, w, b, labels, logits, dlogits, dpool2,
-                                               row_loss, n, s);
-          }};
+          dense_flops(n, labels), dense_bytes(n, labels),
+          [=](cudaStream_t s) { fused::dense_softmax_cross_entropy(pool2, head, s); }};
+}
+
+// Rung 4's conv2 on the tensor cores with the dense layer in the same kernel: the work of
+// conv2_relu_pool_launch and dense_launch, minus pool2's round trip through memory.
+Launch conv2_dense_tensor_launch(Workspace& ws, int n, const float* mask, const int* labels) {
+  const float* pool1 = ws.pool1_out.data();
+  const float* w = ws.params.data() + layout::kConv2Weight;
+  const float* b = ws.params.data() + layout::kConv2Bias;
+  float* pool2 = ws.pool2_out.data();
+  uint8_t* arg2 = ws.pool2_arg.data();
+  const fused::DenseHead head = dense_head(ws, n, mask, labels);
+  return {labels ? "conv2+relu+pool2 (tensor cores)+dense+softmax+cross-entropy+dense backward"
+                 : "conv2+relu+pool2 (tensor cores)+dense forward",
+          2.0 * kConv2PooledMacs * n + dense_flops(n, labels),
+          n * kConv2Bytes + dense_bytes(n, labels) - kFloat * n * kFlat,
+          [=](cudaStream_t s) { tc::conv2_relu_pool_dense(pool1, w, b, pool2, arg2, head, s); }};
 }
 
 // What both conv backward kernels read and write.
@@ -157,26 +198,33 @@ Launch finish_gradients_and_adam_launch(Workspace& ws, int n, bool dropout,
 
 // Rung 3: the forward pass and the step's gradients, launch by launch.
 Plan fused_forward_plan(Workspace& ws, const float* images, int n) {
-  return {conv1_relu_pool_launch(ws, images, n),
-          conv2_relu_pool_launch(ws, n, "conv2+relu+pool2", fused::conv2_relu_pool),
+  return {conv1_relu_pool_launch(ws, images, n), conv2_relu_pool_launch(ws, n),
           dense_launch(ws, n, nullptr, nullptr)};
 }
 Plan fused_gradient_plan(Workspace& ws, int n, const float* mask) {
-  return {conv1_relu_pool_launch(ws, ws.images.data(), n),
-          conv2_relu_pool_launch(ws, n, "conv2+relu+pool2", fused::conv2_relu_pool),
+  return {conv1_relu_pool_launch(ws, ws.images.data(), n), conv2_relu_pool_launch(ws, n),
           dense_launch(ws, n, mask, ws.labels.data()), conv_backward_launch(ws, n)};
 }
 
-// Rung 4: rung 3 with conv2's forward and backward kernels on the tensor cores.
+// Rung 4: rung 3 with conv2's forward and backward kernels on the tensor cores, and the
+// dense layer inside the forward one.
 Plan tensor_forward_plan(Workspace& ws, const float* images, int n) {
   return {conv1_relu_pool_launch(ws, images, n),
-          conv2_relu_pool_launch(ws, n, "conv2+relu+pool2 (tensor cores)", tc::conv2_relu_pool),
-          dense_launch(ws, n, nullptr, nullptr)};
+          conv2_dense_tensor_launch(ws, n, nullptr, nullptr)};
 }
 Plan tensor_gradient_plan(Workspace& ws, int n, const float* mask) {
   return {conv1_relu_pool_launch(ws, ws.images.data(), n),
-          conv2_relu_pool_launch(ws, n, "conv2+relu+pool2 (tensor cores)", tc::conv2_relu_pool),
-          dense_launch(ws, n, mask, ws.labels.data()), conv_backward_tensor_launch(ws, n)};
+          conv2_dense_tensor_launch(ws, n, mask, ws.labels.data()),
+          conv_backward_tensor_launch(ws, n)};
+}
+
+// A training step of rung 3 or 4 on a batch that its first kernel draws from the set.
+Plan device_training_plan(Rung rung, Workspace& ws, const fused::BatchSource& source, int n,
+                          const stage04::AdamConfig& config) {
+  Plan plan = device_gradient_plan(rung, ws, n, true);
+  plan.front() = gather_conv1_relu_pool_launch(ws, source, n);  // conv1, drawing its batch
+  plan.push_back(finish_gradients_and_adam_launch(ws, n, true, config, source.step_offset));
+  return plan;
 }
 
 // Rungs 3 and 4 up to (not including) the gradient sums.

@@ -3,8 +3,9 @@
 /// their launch lists, and the gradient-sum launches the training and data-parallel plans
 /// put after them. Internal to plans.cpp and plans_fused.cpp.
 ///
-/// The two rungs differ only in conv2's kernels (forward and backward): rung 4 runs their
-/// products on the tensor cores. Everything else is the same launch.
+/// The two rungs differ in conv2's kernels (forward and backward): rung 4 runs their
+/// products on the tensor cores, and its forward kernel goes on through the dense layer.
+/// Everything else is the same launch.
 #pragma once
 
 #include "05_cuda/fused_kernels.h"
@@ -17,12 +18,19 @@ Plan fused_forward_plan(Workspace& ws, const float* images, int n);
 /// Rung 3's forward pass and backward kernels for the first n images of ws.images (dropout
 /// where `mask` is not null), up to, not including, the gradient sums.
 Plan fused_gradient_plan(Workspace& ws, int n, const float* mask);
-/// Rung 4's inference, as fused_forward_plan with conv2 on the tensor cores.
+/// Rung 4's inference, as fused_forward_plan with conv2 on the tensor cores and the dense
+/// layer in conv2's kernel.
 Plan tensor_forward_plan(Workspace& ws, const float* images, int n);
-/// Rung 4's forward and backward kernels, as fused_gradient_plan.
+/// Rung 4's forward and backward kernels, as fused_gradient_plan (one launch fewer).
 Plan tensor_gradient_plan(Workspace& ws, int n, const float* mask);
 /// fused_gradient_plan or tensor_gradient_plan, by rung, with ws.mask if `dropout`.
 Plan device_gradient_plan(Rung rung, Workspace& ws, int n, bool dropout);
+
+/// Rung 3 or 4's training step (with dropout) on positions source.begin.. of the epoch's
+/// order: conv1's kernel draws the batch (gather_conv1_relu_pool), then the rung's other
+/// kernels and the gradient sums with Adam, t = clock step + source.step_offset + 1.
+Plan device_training_plan(Rung rung, Workspace& ws, const fused::BatchSource& source, int n,
+                          const stage04::AdamConfig& config);
 
 /// Adds up the per-image gradients and the loss into ws.grads and ws.loss.
 Launch finish_gradients_launch(Workspace& ws, int n, bool dropout);

@@ -3,6 +3,7 @@
 #include "05_cuda/tensor_core_kernels.h"
 
 #include "05_cuda/cuda_check.h"
+#include "05_cuda/dense_softmax_row.cuh"
 #include "05_cuda/mma_tf32.cuh"
 #include "05_cuda/overlapped_launch.cuh"
 #include "05_cuda/param_layout.h"
@@ -67,34 +68,41 @@ __device__ void stage_weights(float* to, const float* from) {
 // holds the other three as well, and the pooling is a max over four of its registers.
 // 25 windows fill two 16-row tiles (7 padding rows, computed and dropped).
 
-constexpr int kForwardSplit = 2;                                 // blocks per image
-constexpr int kForwardFilters = kConv2Channels / kForwardSplit;  // 32 filters per block
-constexpr int kForwardWarps = 4;  // 2 window tiles x 2 groups of 16 filters
+//
+// One block per image, all 64 filters: 8 warps, each 16 windows x 16 filters. (Two blocks of
+// 32 filters per image ran the same number of warps; one block has the image's whole pool2
+// at the end, so the dense layer can follow in the same kernel.)
+constexpr int kForwardWarps = 2 * kConv2Channels / 16;  // 2 window tiles x 4 groups of 16 filters
 constexpr int kForwardThreads = kForwardWarps * 32;
 // Weights [filter][288], rows padded to 292 floats: lane (g, t) reads filter g, channel t
 // of one tap at g * 292 + t * 9, and 292 = 4 (mod 32) puts the 32 lanes in 32 banks.
 constexpr int kForwardWeightStride = kConv2Fan + 4;
+// pool1, the weights, the bias, and the pooled outputs for the dense layer.
 constexpr size_t kForwardSmem =
-    sizeof(float) * (kPool1Out + kForwardFilters * kForwardWeightStride + kForwardFilters);
+    sizeof(float) * (kPool1Out + kConv2Channels * kForwardWeightStride + kConv2Channels + kFlat);
 static_assert(kConv1Channels % 8 == 0, "a k step is 8 channels of one tap");
 
+// With kDense, the dense layer, softmax and loss follow (dense_softmax_row.cuh) on the
+// pooled outputs, kept in shared memory as well.
+template <bool kDense>
 __global__ void __launch_bounds__(kForwardThreads)
     conv2_relu_pool_kernel(const float* pool1, const float* w, const float* b, float* pooled,
-                           uint8_t* argmax) {
+                           uint8_t* argmax, fused::DenseHead head) {
   wait_for_previous_kernel();  // before any memory is touched (overlapped_launch.cuh)
   extern __shared__ __align__(16) float smem[];
-  float* in = smem;                                           // [32,13,13] pool1, TF32
-  float* wt = in + kPool1Out;                                 // [32 filters][292], TF32
-  float* bias = wt + kForwardFilters * kForwardWeightStride;  // [32]
-  const int img = blockIdx.x, o0 = blockIdx.y * kForwardFilters, t = threadIdx.x;
+  float* in = smem;                                          // [32,13,13] pool1, TF32
+  float* wt = in + kPool1Out;                                // [64 filters][292], TF32
+  float* bias = wt + kConv2Channels * kForwardWeightStride;  // [64]
+  float* features = bias + kConv2Channels;                   // [1600] pool2, for the dense layer
+  const int img = blockIdx.x, t = threadIdx.x;
   stage<sizeof(float) * kPool1Out, kForwardThreads, true>(in, pool1 + int64_t{img} * kPool1Out);
-  stage_weights<kForwardFilters, kForwardWeightStride, kForwardThreads>(wt, w + o0 * kConv2Fan);
-  if (t < kForwardFilters) bias[t] = b[o0 + t];
+  stage_weights<kConv2Channels, kForwardWeightStride, kForwardThreads>(wt, w);
+  if (t < kConv2Channels) bias[t] = b[t];
   __syncthreads();
 
   const int warp = t / 32, lane = t % 32, g = lane / 4, q = lane % 4;
   const int tile = warp % 2;         // windows tile*16 .. tile*16+15
-  const int f_warp = warp / 2 * 16;  // the warp's first filter in the block
+  const int f_warp = warp / 2 * 16;  // the warp's first filter
   // Where in pool1 each of the lane's rows (g and g+8, four corners) starts its 3x3 patch.
   int row_at[2][4];
 #pragma unroll
@@ -152,10 +160,15 @@ __global__ void __launch_bounds__(kForwardThreads)
             winner = corner;
           }
         }
-        const int at = img * kFlat + (o0 + f) * kPool2Windows + window;
-        pooled[at] = fmaxf(best, 0.0f);
-        argmax[at] = static_cast<uint8_t>(winner);
+        const int at = f * kPool2Windows + window;  // flatten: (C,H,W)
+        pooled[img * kFlat + at] = fmaxf(best, 0.0f);
+        argmax[img * kFlat + at] = static_cast<uint8_t>(winner);
+        if constexpr (kDense) features[at] = fmaxf(best, 0.0f);
       }
+  if constexpr (kDense) {
+    __syncthreads();
+    dense_softmax_row<kForwardThreads>(features, head, img);
+  }
 }
 
 // ---- conv backward ------------------------------------------------------------------------
@@ -310,7 +323,7 @@ __global__ void __launch_bounds__(kBackwardThreads)
     constexpr int kRowTiles = (kPool1Windows + 15) / 16;  // 11
     constexpr int kParts = 4, kGroups = kBackwardWarps / kParts;
     constexpr int kMine = (kRowTiles + kGroups - 1) / kGroups;  // 3
-    constexpr int kChannelTiles = kConv1Channels / 8;            // 4
+    constexpr int kChannelTiles = kConv1Channels / 8;           // 4
     constexpr int kFilterSteps = kConv2Channels / 8;
     constexpr int kStepsPerPart = kTaps * kFilterSteps / kParts;  // 18
     static_assert(kTaps * kFilterSteps % kParts == 0, "K splits into whole steps");
@@ -379,17 +392,24 @@ __global__ void __launch_bounds__(kBackwardThreads)
 }  // namespace
 
 void set_kernel_attributes() {
-  CUDA_CHECK(cudaFuncSetAttribute(conv2_relu_pool_kernel,
-                                  cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                  static_cast<int>(kForwardSmem)));
+  for (auto kernel : {conv2_relu_pool_kernel<false>, conv2_relu_pool_kernel<true>}) {
+    CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                    static_cast<int>(kForwardSmem)));
+  }
   CUDA_CHECK(cudaFuncSetAttribute(conv_backward_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                   static_cast<int>(kBackwardSmem)));
 }
 
 void conv2_relu_pool(const float* pool1, const float* w, const float* b, float* pooled,
                      uint8_t* argmax, int n, cudaStream_t stream) {
-  launch_overlapped("tc conv2_relu_pool_kernel", conv2_relu_pool_kernel, dim3(n, kForwardSplit),
-                    kForwardThreads, kForwardSmem, stream, pool1, w, b, pooled, argmax);
+  launch_overlapped("tc conv2_relu_pool_kernel", conv2_relu_pool_kernel<false>, n, kForwardThreads,
+                    kForwardSmem, stream, pool1, w, b, pooled, argmax, fused::DenseHead{});
+}
+
+void conv2_relu_pool_dense(const float* pool1, const float* w, const float* b, float* pooled,
+                           uint8_t* argmax, const fused::DenseHead& head, cudaStream_t stream) {
+  launch_overlapped("tc conv2_relu_pool_kernel with dense", conv2_relu_pool_kernel<true>, head.n,
+                    kForwardThreads, kForwardSmem, stream, pool1, w, b, pooled, argmax, head);
 }
 
 void conv_backward(const float* images, const float* pool1, const uint8_t* pool1_argmax,

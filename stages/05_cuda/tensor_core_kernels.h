@@ -3,10 +3,12 @@
 /// on the tensor cores, in TF32 (mma_tf32.cuh), fused as rung 3 fuses them.
 ///
 /// Rung 4 is rung 3 with two kernels replaced; everything else (batch preparation, conv1,
-/// the dense layer and loss, the gradient sums and Adam) is rung 3's:
+/// the gradient sums and Adam) is rung 3's:
 ///   - conv2_relu_pool: conv2 as an implicit GEMM [100 positions x 288] x [288 x 64] per
 ///     image, its A operand gathered from the image's pool1 in shared memory, with bias,
-///     ReLU and 2x2 max pooling done on the accumulators in registers;
+///     ReLU and 2x2 max pooling done on the accumulators in registers; in training and
+///     inference (conv2_relu_pool_dense) rung 3's dense kernel follows in the same kernel,
+///     on the pooled outputs in shared memory;
 ///   - conv_backward: the gradient of conv2's output scattered to a zero-padded plane in
 ///     shared memory, then conv2's weight gradient [64 x 100] x [100 x 288] and its input
 ///     gradient [169 x 576] x [576 x 32] as two more implicit GEMMs, then pool1, ReLU and
@@ -19,6 +21,8 @@
 
 #include <cstdint>
 
+#include "05_cuda/fused_kernels.h"
+
 /// Rung 4's kernels: conv2 on the tensor cores (the file comment above says what each does).
 namespace stage05::tc {
 
@@ -29,6 +33,11 @@ void set_kernel_attributes();
 /// fused::conv2_relu_pool on the tensor cores: pooled [n,1600] and the winning positions.
 void conv2_relu_pool(const float* pool1, const float* w, const float* b, float* pooled,
                      uint8_t* argmax, int n, cudaStream_t stream);
+
+/// conv2_relu_pool, then fused::dense_softmax_cross_entropy's work on its output (`head`),
+/// in one kernel: one block per image, which has the whole of the image's pool2 at the end.
+void conv2_relu_pool_dense(const float* pool1, const float* w, const float* b, float* pooled,
+                           uint8_t* argmax, const fused::DenseHead& head, cudaStream_t stream);
 
 /// fused::conv_backward with conv2's weight and input gradients on the tensor cores:
 /// writes each image's share of every conv gradient to partials[img].

@@ -61,8 +61,7 @@ double evaluate(Rung rung, Workspace& ws, const DeviceDataset& test, cudaStream_
 }
 
 EpochReport end_of_epoch(int epoch, double seconds, int images, int steps, double& loss_before,
-                         Rung rung, Workspace& ws, const DeviceDataset* test,
-                         cudaStream_t stream) {
+                         Rung rung, Workspace& ws, const DeviceDataset* test, cudaStream_t stream) {
   EpochReport report;
   report.epoch = epoch;
   report.seconds = seconds;
@@ -71,8 +70,8 @@ EpochReport end_of_epoch(int epoch, double seconds, int images, int steps, doubl
   report.loss = (loss_after - loss_before) / steps;
   loss_before = loss_after;
   if (!std::isfinite(report.loss)) {
-    throw std::runtime_error("training diverged: the mean loss of epoch " +
-                             std::to_string(epoch) + " is not finite");
+    throw std::runtime_error("training diverged: the mean loss of epoch " + std::to_string(epoch) +
+                             " is not finite");
   }
   if (test) {
     const mnist::Stopwatch watch;
@@ -128,9 +127,7 @@ TrainOutcome train(const mnist::Params& initial, const mnist::Dataset& train_set
       const int count = std::min(B, n - s * B);
       const fused::BatchSource source{
           train_gpu->images.data(), train_gpu->labels.data(), n, steps, s * B, config.seed, s, 0};
-      fused::prepare_batch(source, count, ws.clock.data(), true, ws.images.data(), ws.labels.data(),
-                           ws.mask.data(), stream.s);
-      enqueue(training_plan(config.rung, ws, count, true, adam, s), stream.s);
+      enqueue(training_plan(config.rung, ws, source, count, adam), stream.s);
     }
     advance_clock_launch(config.rung, ws, steps).enqueue(stream.s);
     CUDA_CHECK(cudaStreamEndCapture(stream.s, &graph.graph));

@@ -1,5 +1,7 @@
 // The GPU's shuffle and dropout mask: host checks of the arithmetic (these run everywhere),
-// and a GPU check that prepare_batch gathers exactly what that arithmetic names.
+// a GPU check that prepare_batch gathers exactly what that arithmetic names, and one that
+// the training step whose conv1 kernel draws the batch itself computes what prepare_batch
+// followed by the step computes.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -10,6 +12,8 @@
 #include "05_cuda/device_dataset.h"
 #include "05_cuda/device_random.h"
 #include "05_cuda/fused_kernels.h"
+#include "05_cuda/param_layout.h"
+#include "05_cuda/plans.h"
 #include "05_cuda/sizes.h"
 #include "05_cuda/workspace.h"
 #include "gpu_test_support.h"
@@ -107,6 +111,56 @@ TEST(PrepareBatch, GathersTheShuffledImagesAndDrawsTheMask) {
   for (int i = 0; i < batch * mnist::net::kFlat; ++i)
     ASSERT_EQ(mask[size_t(i)], dropout_keeps(seed, 6, uint64_t(i)) ? 2.0f : 0.0f) << i;
 }
+
+// Rungs 3 and 4 train on a batch that conv1's kernel draws itself (gather_conv1_relu_pool).
+// Two steps each way, from the same parameters, on random images: each step's batch (images,
+// labels, mask) must be the same bits, and so must, after the first step, everything before
+// the conv backward kernel and the dense layer's parameters after Adam. (Not the conv
+// parameters, nor the second step's activations, which follow from them: the conv backward
+// kernels add some terms with shared-memory atomics, whose order, and so whose last bits,
+// vary from run to run.)
+class GatherInConv1 : public ::testing::TestWithParam<Rung> {};
+
+TEST_P(GatherInConv1, TrainsAsPrepareBatchThenTheStep) {
+  REQUIRE_GPU();
+  const int n = 300, batch = 64, steps = (n + batch - 1) / batch;
+  mnist::Dataset set{testing::random_images(n, 7), std::vector<int>(size_t(n))};
+  for (int i = 0; i < n; ++i) set.labels[size_t(i)] = (i * 7) % 10;
+  const DeviceDataset gpu_set(set);
+  const std::vector<float> initial = flatten(testing::random_params(3));
+  const stage04::AdamConfig adam{};
+  set_kernel_attributes();
+
+  Workspace separate(batch), folded(batch);
+  const StepClock clock{6, 0.0};  // epoch 1, so the shuffle is not epoch 0's
+  for (Workspace* ws : {&separate, &folded}) {
+    ws->params.upload(initial);
+    ws->clock.upload(std::span(&clock, 1));
+  }
+  for (int s = 0; s < 2; ++s) {  // steps 1 and 2 of the epoch: begin and step_offset move
+    const fused::BatchSource source{
+        gpu_set.images.data(), gpu_set.labels.data(), n, steps, (s + 1) * batch, 99, s, 0};
+    fused::prepare_batch(source, batch, separate.clock.data(), true, separate.images.data(),
+                         separate.labels.data(), separate.mask.data(), nullptr);
+    enqueue(training_plan(GetParam(), separate, batch, true, adam, s), nullptr);
+    enqueue(training_plan(GetParam(), folded, source, batch, adam), nullptr);
+    CUDA_CHECK(cudaDeviceSynchronize());
+    EXPECT_EQ(separate.images.to_host(), folded.images.to_host()) << "step " << s;
+    EXPECT_EQ(separate.labels.to_host(), folded.labels.to_host()) << "step " << s;
+    EXPECT_EQ(separate.mask.to_host(), folded.mask.to_host()) << "step " << s;
+    if (s > 0) continue;
+    EXPECT_EQ(separate.pool1_out.to_host(), folded.pool1_out.to_host());
+    EXPECT_EQ(separate.pool1_arg.to_host(), folded.pool1_arg.to_host());
+    EXPECT_EQ(separate.logits.to_host(), folded.logits.to_host());
+    EXPECT_EQ(separate.loss.to_host(), folded.loss.to_host());
+    const std::vector<float> a = separate.params.to_host(), b = folded.params.to_host();
+    EXPECT_TRUE(std::equal(a.begin() + layout::kFcWeight, a.end(), b.begin() + layout::kFcWeight))
+        << "the dense layer's parameters after one step of Adam";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(DeviceRungs, GatherInConv1, ::testing::Values(Rung::fused, Rung::tensor),
+                         testing::rung_label);
 
 }  // namespace
 }  // namespace stage05
