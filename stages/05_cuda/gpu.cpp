@@ -23,6 +23,10 @@ bool gpu_available(std::string* why) {
   return true;
 }
 
+void create_context() {
+  CUDA_CHECK(cudaFree(nullptr));  // the usual idiom: the first runtime call that needs one
+}
+
 std::string describe_gpu() {
   int device = 0;
   CUDA_CHECK(cudaGetDevice(&device));

@@ -14,4 +14,9 @@ bool gpu_available(std::string* why = nullptr);
 /// the driver and runtime versions. Throws if there is no GPU.
 std::string describe_gpu();
 
+/// Creates the CUDA context of device 0 now rather than at the first allocation or launch:
+/// loading the driver's state onto the GPU takes a noticeable part of a short run, and it
+/// can go on in another thread while the host does other work. Throws on failure.
+void create_context();
+
 }  // namespace stage05
