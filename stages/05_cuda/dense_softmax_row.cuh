@@ -22,6 +22,7 @@ __device__ inline float warp_sum(float v) {
 template <int kThreads>
 __device__ void dense_softmax_row(const float* x, const fused::DenseHead& head, int row) {
   using namespace sizes;
+  static_assert(kThreads % 32 == 0, "the block adds up whole warps' sums");
   constexpr int kPerThread = (kFlat + kThreads - 1) / kThreads;  // 7 features for 256 threads
   const float* keep = head.mask ? head.mask + row * kFlat : nullptr;
   // Each thread takes every kThreads-th feature and its 10 products; then the block adds up.
