@@ -32,10 +32,20 @@ STAGE05_HOST_DEVICE inline uint64_t derive_key(uint64_t seed, uint64_t purpose, 
   return mix64(mix64(seed ^ (purpose * 0x9E3779B97F4A7C15ull)) + counter);
 }
 
+/// The key of the dropout mask of global step `step`.
+STAGE05_HOST_DEVICE inline uint64_t dropout_key(uint64_t seed, uint64_t step) {
+  return derive_key(seed, 1, step);
+}
+
+/// 64 bits of the mask with `key`: bit b says whether element 64 * word + b is kept.
+STAGE05_HOST_DEVICE inline uint64_t dropout_bits(uint64_t key, uint64_t word) {
+  return mix64(key + word);
+}
+
 /// Whether inverted dropout (p = 0.5) keeps element `index` of the batch at global step
 /// `step`: one random bit. One 64-bit hash gives the bits of 64 consecutive elements.
 STAGE05_HOST_DEVICE inline bool dropout_keeps(uint64_t seed, uint64_t step, uint64_t index) {
-  return ((mix64(derive_key(seed, 1, step) + index / 64) >> (index % 64)) & 1) != 0;
+  return ((dropout_bits(dropout_key(seed, step), index / 64) >> (index % 64)) & 1) != 0;
 }
 
 /// A random permutation of 0..n-1 that maps any position to its element in O(1), with no

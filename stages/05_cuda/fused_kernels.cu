@@ -32,11 +32,16 @@ __device__ int global_index() {
 
 // Row `row` of the batch: finds which image of the set it is (the epoch's shuffle), stores its
 // label and, if `dropout`, its row of the mask, and returns the image's pixels in the set.
-// Every thread of the block must call it (it ends in __syncthreads).
+// Every thread of the block must call it (it holds a __syncthreads).
 template <int kThreads>
 __device__ const float* draw_row(const BatchSource& source, const StepClock* clock, bool dropout,
                                  int row, int* labels, float* mask) {
+  // The row's mask bits are its place in the whole batch's mask: 25 whole 64-bit words
+  // (device_random.h), one hash each, shared by the block rather than hashed per element.
+  static_assert(kFlat % 64 == 0, "a row of the mask is whole 64-bit words");
+  constexpr int kWords = kFlat / 64;
   __shared__ int src;
+  __shared__ uint64_t bits[kWords];
   const int64_t step = clock->step + source.step_offset;
   if (threadIdx.x == 0) {  // the shuffle: which image of the set is this row of the batch
     const ShufflePermutation order = ShufflePermutation::make(
@@ -44,14 +49,15 @@ __device__ const float* draw_row(const BatchSource& source, const StepClock* clo
     src = static_cast<int>(order(source.begin + row));
     labels[row] = source.set_labels[src];
   }
-  if (dropout) {
-    for (int i = threadIdx.x; i < kFlat; i += kThreads) {
-      // The bit of this element's place in the whole batch, stored at its place in this one.
-      const int64_t e = int64_t{row + source.row_offset} * kFlat + i;
-      mask[int64_t{row} * kFlat + i] = dropout_keeps(source.seed, step, e) ? 2.0f : 0.0f;
-    }
+  if (dropout && threadIdx.x < kWords) {
+    const int64_t first_word = int64_t{row + source.row_offset} * kWords;
+    bits[threadIdx.x] = dropout_bits(dropout_key(source.seed, step), first_word + threadIdx.x);
   }
   __syncthreads();
+  if (dropout) {
+    for (int i = threadIdx.x; i < kFlat; i += kThreads)
+      mask[int64_t{row} * kFlat + i] = (bits[i / 64] >> (i % 64)) & 1 ? 2.0f : 0.0f;
+  }
   return source.set_images + int64_t{src} * kImage;
 }
 
@@ -340,18 +346,46 @@ constexpr int kConvBlocks = layout::kConvTotal / kConvPerBlock;  // 588
 constexpr int kDenseBlocks = kFlat / kFinishColumns;             // 200
 constexpr int kFinishBlocks = kConvBlocks + kDenseBlocks + 1;
 
-// Hands one finished gradient to its parameter: stores it and, with Adam, updates it.
+static_assert(kClasses * kFinishColumns <= kFinishThreads, "a dense block's dW: a thread each");
+
+// The parameter that thread t of `block` finishes (adds up and hands on), or -1 for none:
+// each block finishes its parameters one per thread.
+__device__ int finished_parameter(int block, int t) {
+  if (block < kConvBlocks) return t < kConvPerBlock ? block * kConvPerBlock + t : -1;
+  if (block < kConvBlocks + kDenseBlocks) {  // dW[j][feature], t = j * 8 + feature % 8
+    const int first = (block - kConvBlocks) * kFinishColumns;
+    return t < kClasses * kFinishColumns
+               ? layout::kFcWeight + t / kFinishColumns * kFlat + first + t % kFinishColumns
+               : -1;
+  }
+  return t < kClasses ? layout::kFcBias + t : -1;
+}
+
+// Hands one finished gradient to its parameter: stores it and, with Adam, updates it. What
+// the update reads besides the gradient (the parameter, its moments, alpha) is read first,
+// by load(), at the start of the kernel: those loads' latency then passes while the partial
+// sums are read, instead of after them.
 template <bool kAdam>
 struct GradientSink {
   float* grads;
   float* params;
   float* m;
   float* v;
-  float alpha;
   stage04::AdamConfig config;
-  __device__ void operator()(int p, float g) const {
+  struct State {
+    float param = 0, m = 0, v = 0, alpha = 0;
+  };
+  __device__ State load(int p, int64_t t) const {  // t: Adam's step count
+    return {params[p], m[p], v[p], adam_alpha(config, t)};
+  }
+  __device__ void operator()(int p, float g, State s) const {
     grads[p] = g;
-    if constexpr (kAdam) adam_update(params[p], m[p], v[p], g, alpha, config);
+    if constexpr (kAdam) {
+      adam_update(s.param, s.m, s.v, g, s.alpha, config);
+      params[p] = s.param;
+      m[p] = s.m;
+      v[p] = s.v;
+    }
   }
 };
 
@@ -365,9 +399,12 @@ __global__ void __launch_bounds__(kFinishThreads)
   wait_for_previous_kernel();  // before any memory is touched (overlapped_launch.cuh)
   const int block = first_block + static_cast<int>(blockIdx.x);
   const int column = threadIdx.x, slice = threadIdx.y, t = slice * kFinishColumns + column;
-  float alpha = 0;
-  if constexpr (kAdam) alpha = adam_alpha(config, clock->step + step_offset + 1);
-  const GradientSink<kAdam> sink{grads, params, m, v, alpha, config};
+  const GradientSink<kAdam> sink{grads, params, m, v, config};
+  const int mine = finished_parameter(block, t);
+  typename GradientSink<kAdam>::State state;
+  if constexpr (kAdam) {
+    if (mine >= 0) state = sink.load(mine, clock->step + step_offset + 1);
+  }
   __shared__ float sums[kFinishSlices][kClasses * kFinishColumns];
 
   if (block < kConvBlocks) {  // 32 conv parameters: sums of the per-image partials
@@ -384,17 +421,17 @@ __global__ void __launch_bounds__(kFinishThreads)
     }
     reinterpret_cast<float4*>(sums[slice])[column] = s;
     __syncthreads();
-    if (t < kConvPerBlock) {
+    if (mine >= 0) {  // parameter block * 32 + t
       float g = 0;
 #pragma unroll
       for (int k = 0; k < kFinishSlices; ++k) g += sums[k][t];
-      sink(block * kConvPerBlock + t, g);
+      sink(mine, g, state);
     }
     return;
   }
 
   if (block < kConvBlocks + kDenseBlocks) {  // 8 features x 10 classes of dW
-    const int first = (block - kConvBlocks) * kFinishColumns, i = first + column;
+    const int i = (block - kConvBlocks) * kFinishColumns + column;
     float s[kClasses] = {};
     for (int row = slice; row < in.n; row += kFinishSlices) {
       const float f = in.mask ? in.pool2[row * kFlat + i] * in.mask[row * kFlat + i]
@@ -405,12 +442,11 @@ __global__ void __launch_bounds__(kFinishThreads)
 #pragma unroll
     for (int j = 0; j < kClasses; ++j) sums[slice][j * kFinishColumns + column] = s[j];
     __syncthreads();
-    for (int e = t; e < kClasses * kFinishColumns; e += kFinishThreads) {
+    if (mine >= 0) {  // dW[t / 8][first feature + t % 8]
       float g = 0;
 #pragma unroll
-      for (int k = 0; k < kFinishSlices; ++k) g += sums[k][e];
-      const int j = e / kFinishColumns, feature = first + e % kFinishColumns;
-      sink(layout::kFcWeight + j * kFlat + feature, g);
+      for (int k = 0; k < kFinishSlices; ++k) g += sums[k][t];
+      sink(mine, g, state);
     }
     return;
   }
@@ -432,11 +468,11 @@ __global__ void __launch_bounds__(kFinishThreads)
     }
   }
   __syncthreads();
-  if (t < kClasses) {
+  if (mine >= 0) {  // db[t]
     float g = 0;
 #pragma unroll
     for (int k = 0; k < kFinishSlices; ++k) g += sums[k][t];
-    sink(layout::kFcBias + t, g);
+    sink(mine, g, state);
   }
 }
 
