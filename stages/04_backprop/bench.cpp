@@ -199,7 +199,7 @@ void register_benchmarks() {
   add("stage04.rung5.conv1_forward", 2.0 * kConv1Macs * B, [] {
     Step& s = step();
     static Tensor pooled, pooled_cl;
-    static std::vector<uint8_t> winner;
+    static std::vector<int32_t> winner;
     stage04::conv1_relu_pool_forward(s.images, s.params.conv1_weight, s.params.conv1_bias, pooled,
                                      winner, &pooled_cl);
     benchmark::DoNotOptimize(pooled_cl.data());
@@ -207,7 +207,7 @@ void register_benchmarks() {
   add("stage04.rung5.conv1_backward", 2.0 * kConv1Macs * B, [] {
     Step& s = step();
     static Tensor pooled, pooled_cl, dweight, dbias;
-    static std::vector<uint8_t> winner;
+    static std::vector<int32_t> winner;
     if (winner.empty()) {
       stage04::conv1_relu_pool_forward(s.images, s.params.conv1_weight, s.params.conv1_bias,
                                        pooled, winner, &pooled_cl);
