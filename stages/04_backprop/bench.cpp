@@ -179,6 +179,17 @@ void register_benchmarks() {
     stage04::draw_dropout_rows(mask, kFlat, rng, row_jump);
     benchmark::DoNotOptimize(mask.data());
   });
+  // conv2's forward alone, as rungs 4 and 5 run it (implicit GEMM, conv2_implicit.h), slice
+  // after slice on one thread.
+  add("stage04.rung5.conv2_forward", 2.0 * kConv2Macs * B, [] {
+    Conv2Slices& c = conv2_slices();
+    static Tensor out;
+    for (const Tensor& input : c.pool1) {
+      stage04::conv2d_implicit_forward(input, step().params.conv2_weight, step().params.conv2_bias,
+                                       out);
+    }
+    benchmark::DoNotOptimize(out.data());
+  });
   // conv2's backward alone, rung 4's and rung 5's, slice after slice on one thread: the
   // change between the two rungs without the rest of the step.
   for (const char* name : {"stage04.rung4.conv2_backward", "stage04.rung5.conv2_backward"}) {
