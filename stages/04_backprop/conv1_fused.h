@@ -26,8 +26,8 @@ namespace stage04 {
 /// A byte would hold a code, but the codes are as wide as the floats beside them: the loops
 /// over the 32 channels read or write both, and with bytes among the floats the compiler
 /// vectorised them 8 floats at a time and spilled registers; with 32-bit codes it uses whole
-/// 16-float vectors, and the backward pass takes about half the time (the forward about
-/// four fifths) for 3x more bytes of codes, which stay in the core's L2.
+/// 16-float vectors, and the backward pass takes about 0.6 of the time (the forward about
+/// 0.8) for four times the bytes of codes, which stay in the core's L2.
 /// Both are reallocated only when their size changes. With `pooled_channels_last`, the same
 /// values are also written there channels-last, [N,13,13,32] (rung 5's conv2 backward reads
 /// them so): the order they are computed in, so that copy costs one store per value.
