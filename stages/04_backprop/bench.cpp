@@ -220,8 +220,8 @@ void register_benchmarks() {
     static Tensor pooled, pooled_cl, dweight, dbias;
     static std::vector<int32_t> winner;
     if (winner.empty()) {
-      stage04::conv1_relu_pool_forward(s.images, s.params.conv1_weight, s.params.conv1_bias,
-                                       pooled, winner, &pooled_cl);
+      stage04::conv1_relu_pool_forward(s.images, s.params.conv1_weight, s.params.conv1_bias, pooled,
+                                       winner, &pooled_cl);
     }
     // dpool1 [128,32,13,13] seen channels-last: any values of that size will do for the time.
     static const Tensor dpooled_cl =

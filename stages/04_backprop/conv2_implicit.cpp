@@ -80,8 +80,8 @@ void pack_columns(const float* input, int64_t input_size, const Unfolding& u, in
   for (int r = 0; r < runs.count; ++r) {
     from[r] = base[runs.first[r]];
     to[r] = runs.first[r];
-    all_whole = all_whole && runs.length[r] <= kRunCopy &&
-                from[r] + last_offset + kRunCopy <= input_size;
+    all_whole =
+        all_whole && runs.length[r] <= kRunCopy && from[r] + last_offset + kRunCopy <= input_size;
   }
   if (all_whole) {
     for (int k = 0; k < u.rows; ++k) {

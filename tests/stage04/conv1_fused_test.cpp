@@ -30,8 +30,9 @@ Exact conv1_at(const Tensor& images, const Tensor& weight, const Tensor& bias, i
                int x) {
   Exact e{bias[c], std::fabs(bias[c])};
   for (int t = 0; t < kTaps; ++t) {
-    const double product = double{weight[c * kTaps + t]} *
-                           images[(n * kImageSize + y + t / kKernel) * kImageSize + x + t % kKernel];
+    const double product =
+        double{weight[c * kTaps + t]} *
+        images[(n * kImageSize + y + t / kKernel) * kImageSize + x + t % kKernel];
     e.value += product;
     e.size += std::fabs(product);
   }
@@ -74,8 +75,8 @@ TEST(Conv1Fused, ForwardIsConvReluPoolWithTheFirstWinner) {
           }
           const int64_t w = Conv1Case::window(n, c, py, px);
           const float got = k.pooled_cl[w];
-          ASSERT_NEAR(got, std::max(max, 0.0), bound) << "n " << n << " c " << c << " window "
-                                                      << py << "," << px;
+          ASSERT_NEAR(got, std::max(max, 0.0), bound)
+              << "n " << n << " c " << c << " window " << py << "," << px;
           ASSERT_EQ(got, k.pooled[((n * kConv1Channels + c) * kPool1Size + py) * kPool1Size + px]);
           const int code = k.winner[static_cast<size_t>(w)];
           if (got == 0.0f) {
@@ -93,8 +94,7 @@ TEST(Conv1Fused, ForwardIsConvReluPoolWithTheFirstWinner) {
 
 TEST(Conv1Fused, BackwardSendsEachWindowsGradientToItsWinner) {
   const Conv1Case k;
-  const Tensor dpooled_cl =
-      mnist::random_tensor({k.N, kPool1Size, kPool1Size, kConv1Channels}, 54);
+  const Tensor dpooled_cl = mnist::random_tensor({k.N, kPool1Size, kPool1Size, kConv1Channels}, 54);
   Tensor dweight, dbias;
   stage04::conv1_relu_pool_backward(k.images, k.winner, dpooled_cl, dweight, dbias,
                                     /*channels_last=*/true);
