@@ -6,6 +6,7 @@
 #include "04_backprop/adam.h"
 #include "04_backprop/batch_parallel_step.h"
 #include "04_backprop/batch_source.h"
+#include "04_backprop/conv1_fused.h"
 #include "04_backprop/conv2_channels_last.h"
 #include "04_backprop/conv2_implicit.h"
 #include "04_backprop/dropout_rows.h"
@@ -178,6 +179,17 @@ void register_benchmarks() {
     stage04::draw_dropout_rows(mask, kFlat, rng, row_jump);
     benchmark::DoNotOptimize(mask.data());
   });
+  // conv2's forward alone, as rungs 4 and 5 run it (implicit GEMM, conv2_implicit.h), slice
+  // after slice on one thread.
+  add("stage04.rung5.conv2_forward", 2.0 * kConv2Macs * B, [] {
+    Conv2Slices& c = conv2_slices();
+    static Tensor out;
+    for (const Tensor& input : c.pool1) {
+      stage04::conv2d_implicit_forward(input, step().params.conv2_weight, step().params.conv2_bias,
+                                       out);
+    }
+    benchmark::DoNotOptimize(out.data());
+  });
   // conv2's backward alone, rung 4's and rung 5's, slice after slice on one thread: the
   // change between the two rungs without the rest of the step.
   for (const char* name : {"stage04.rung4.conv2_backward", "stage04.rung5.conv2_backward"}) {
@@ -193,6 +205,31 @@ void register_benchmarks() {
       benchmark::DoNotOptimize(din.data());
     });
   }
+  // Rung 5's fused conv1 (conv1_fused.h), forward and backward, on the whole batch on one
+  // thread: bias, ReLU and pooling included, the backward reading its gradient channels-last.
+  add("stage04.rung5.conv1_forward", 2.0 * kConv1Macs * B, [] {
+    Step& s = step();
+    static Tensor pooled, pooled_cl;
+    static std::vector<int32_t> winner;
+    stage04::conv1_relu_pool_forward(s.images, s.params.conv1_weight, s.params.conv1_bias, pooled,
+                                     winner, &pooled_cl);
+    benchmark::DoNotOptimize(pooled_cl.data());
+  });
+  add("stage04.rung5.conv1_backward", 2.0 * kConv1Macs * B, [] {
+    Step& s = step();
+    static Tensor pooled, pooled_cl, dweight, dbias;
+    static std::vector<int32_t> winner;
+    if (winner.empty()) {
+      stage04::conv1_relu_pool_forward(s.images, s.params.conv1_weight, s.params.conv1_bias, pooled,
+                                       winner, &pooled_cl);
+    }
+    // dpool1 [128,32,13,13] seen channels-last: any values of that size will do for the time.
+    static const Tensor dpooled_cl =
+        s.dpool1.clone().reshaped({kBatch, kPool1Size, kPool1Size, kConv1Channels});
+    stage04::conv1_relu_pool_backward(s.images, winner, dpooled_cl, dweight, dbias,
+                                      /*channels_last=*/true);
+    benchmark::DoNotOptimize(dweight.data());
+  });
   add("stage04.step.forward", forward, [] {
     Step& s = step();
     static stage04::ForwardCache cache;

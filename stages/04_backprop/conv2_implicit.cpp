@@ -67,6 +67,34 @@ void pack_columns(const float* input, int64_t input_size, const Unfolding& u, in
                   int nr, const Runs& runs, float* sliver) {
   const int* base = u.base.data() + j0;
   const float* input_end = input + input_size;
+  // The common case, every run a whole vector for every k (conv2's slivers but the last
+  // few of a slice): then the loop over k does nothing but one vector copy per run, its
+  // source and place kept in two local arrays, which the compiler knows the stores into
+  // the sliver leave alone. (Deciding each run's kind and bounds afresh for every k, as
+  // the loop below does, and reloading them after every store, took longer than the
+  // copies: with this path the forward's own time fell from about 0.45 to 0.25 of the
+  // micro-kernel's, profiled on one thread.)
+  bool all_whole = true;
+  const int last_offset = u.offset.back();  // the largest: the offsets grow with k
+  int from[64], to[64];
+  for (int r = 0; r < runs.count; ++r) {
+    from[r] = base[runs.first[r]];
+    to[r] = runs.first[r];
+    all_whole =
+        all_whole && runs.length[r] <= kRunCopy && from[r] + last_offset + kRunCopy <= input_size;
+  }
+  if (all_whole) {
+    for (int k = 0; k < u.rows; ++k) {
+      const float* tap = input + u.offset[static_cast<size_t>(k)];
+      float* row = sliver + int64_t{k} * nr;
+      for (int r = 0; r < runs.count; ++r) {
+#pragma omp simd
+        for (int l = 0; l < kRunCopy; ++l) row[to[r] + l] = tap[from[r] + l];
+      }
+      if (width < nr) std::fill(row + width, row + nr, 0.0f);
+    }
+    return;
+  }
   for (int k = 0; k < u.rows; ++k) {
     const float* tap = input + u.offset[static_cast<size_t>(k)];
     float* to = sliver + int64_t{k} * nr;

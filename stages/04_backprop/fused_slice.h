@@ -19,7 +19,7 @@ namespace stage04 {
 struct FusedSliceCache {
   mnist::Tensor pool1;                ///< [n,32,13,13]: conv1 + ReLU + pool, conv2's input
   mnist::Tensor pool1_cl;             ///< [n,13,13,32]: the same, channels last (rung 5)
-  std::vector<uint8_t> pool1_winner;  ///< which position won each pool1 window
+  std::vector<int32_t> pool1_winner;  ///< which position won each pool1 window
   mnist::Tensor conv2_columns;        ///< [288, n*121]: pool1 unfolded (rung 3 only)
   mnist::Tensor conv2_out;            ///< [64,n,11,11] channel-major, before ReLU
   mnist::Tensor pool2;                ///< [n,64,5,5] = the features [n,1600], masked in place

@@ -182,7 +182,7 @@ TEST(Conv1FusedBackward, ReadsAChannelsLastGradientAsItsTranspose) {
   const Tensor images = random_tensor({3, 1, 28, 28}, 37);
   const Tensor weight = random_tensor({32, 1, 3, 3}, 38), bias = random_tensor({32}, 39);
   Tensor pooled, pooled_cl;
-  std::vector<uint8_t> winner;
+  std::vector<int32_t> winner;
   stage04::conv1_relu_pool_forward(images, weight, bias, pooled, winner, &pooled_cl);
   const Tensor back = transposed_channels(pooled_cl, /*back=*/true);
   EXPECT_EQ(0, std::memcmp(back.data(), pooled.data(),
