@@ -2,6 +2,7 @@
 // the GEMM ladder next to OpenBLAS, sgemm on the backward pass's shapes, and the roofline.
 //   stage03_bench --benchmark_filter='stage03.(gemm|openblas)/.*/conv2/'   one shape
 #include "03_blocked_simd/bench_gemm.h"
+#include "03_blocked_simd/bench_roofline.h"
 #include "03_blocked_simd/forward.h"
 #include "03_blocked_simd/kernel_dispatch.h"
 #include "03_blocked_simd/layers.h"

@@ -1,9 +1,9 @@
 /// \file
-/// \brief The GEMM shapes of the network and the benchmark registrations of stage03_bench.
+/// \brief The GEMM shapes of the network and the GEMM benchmark registrations of
+/// stage03_bench (the roofline's are in bench_roofline.h).
 ///
 /// Names a script can find: stage03.gemm/<step>/<shape>/threads:<n>,
-/// stage03.openblas/<shape>/threads:<n>, stage03.roofline/peak_fma/threads:<n>,
-/// stage03.roofline/bandwidth/<copy|triad>/threads:<n>.
+/// stage03.openblas/<shape>/threads:<n>.
 #pragma once
 
 #include <string>
@@ -30,8 +30,5 @@ std::vector<GemmShape> sgemm_shapes();
 /// to OpenBLAS's cblas_sgemm (when the build found it) on 1 and 2 threads. Every benchmark
 /// checks its own result against a double-precision reference and fails if it is wrong.
 void register_gemm_benchmarks();
-
-/// Peak FMA rate (per instruction set) and memory bandwidth (copy, triad), 1 and 2 threads.
-void register_roofline_benchmarks();
 
 }  // namespace stage03::bench

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "03_blocked_simd/bench_gemm.h"
+#include "03_blocked_simd/bench_roofline.h"
 #include "03_blocked_simd/roofline.h"
 #include "common/tensor.h"
 
@@ -16,21 +16,23 @@ constexpr int64_t kFmaRounds = int64_t{1} << 22;  // about 10 ms per thread on o
 // 64 Mi floats = 256 MB per array: far larger than any cache, so every byte comes from DRAM.
 constexpr int64_t kStreamFloats = int64_t{1} << 26;
 
+// The body of every FMA peak benchmark: `loop` on `threads` threads, GFLOP/s counted.
+void run_fma_peak(benchmark::State& state, const FmaLoop& loop, int threads) {
+  float sink = loop.run(kFmaRounds / 16);  // warm-up: wakes the core to full clock
+  for (auto _ : state) {
+#pragma omp parallel num_threads(threads) reduction(+ : sink)
+    sink += loop.run(kFmaRounds);
+  }
+  benchmark::DoNotOptimize(sink);
+  state.counters["GFLOP/s"] = benchmark::Counter(
+      loop.flops_per_round * kFmaRounds * threads * static_cast<double>(state.iterations()) / 1e9,
+      benchmark::Counter::kIsRate);
+}
+
 void register_peak(const FmaLoop& loop, const std::string& name, int threads) {
   benchmark::RegisterBenchmark(
       ("stage03.roofline/" + name + "/threads:" + std::to_string(threads)).c_str(),
-      [=](benchmark::State& state) {
-        float sink = loop.run(kFmaRounds / 16);  // warm-up: wakes the core to full clock
-        for (auto _ : state) {
-#pragma omp parallel num_threads(threads) reduction(+ : sink)
-          sink += loop.run(kFmaRounds);
-        }
-        benchmark::DoNotOptimize(sink);
-        state.counters["GFLOP/s"] =
-            benchmark::Counter(loop.flops_per_round * kFmaRounds * threads *
-                                   static_cast<double>(state.iterations()) / 1e9,
-                               benchmark::Counter::kIsRate);
-      })
+      [=](benchmark::State& state) { run_fma_peak(state, loop, threads); })
       ->Unit(benchmark::kMillisecond)
       ->UseRealTime();
 }
@@ -75,6 +77,15 @@ void register_roofline_benchmarks() {
                     threads);
   for (const char* kernel : {"copy", "triad"})
     for (int threads : {1, 2}) register_stream(kernel, threads);
+}
+
+void register_fma_peak(const std::string& name, int threads) {
+  const FmaLoop widest = fma_loops().front();
+  benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& state) {
+    run_fma_peak(state, widest, threads);
+  })
+      ->Unit(benchmark::kMillisecond)
+      ->UseRealTime();
 }
 
 }  // namespace stage03::bench

@@ -2,6 +2,7 @@
 // every layer's forward and backward on its own, so the time can be traced to a layer.
 #include <benchmark/benchmark.h>
 
+#include "03_blocked_simd/bench_roofline.h"
 #include "03_blocked_simd/layers.h"
 #include "04_backprop/adam.h"
 #include "04_backprop/batch_parallel_step.h"
@@ -123,6 +124,10 @@ void register_benchmarks() {
   const double B = kBatch;
   const double forward = kForwardFlops * B, train = kTrainFlops * B;
 
+  // The cores' FMA peak (stage 03's roofline loop) just before the training steps: on a
+  // shared machine the peak moves from minute to minute, so the steps' share of it is
+  // taken against this one, measured in the same run beside them.
+  stage03::bench::register_fma_peak("stage04.fma_peak/threads:2", 2);
   // The whole step, and its three parts, as the training loop runs them: one ForwardCache kept from
   // step to step (a fresh one per step would time the page faults of 40 MB of new tensors, as much
   // as the arithmetic on this virtual machine), the forward pass, the backward pass, Adam.
