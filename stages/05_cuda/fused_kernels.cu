@@ -40,6 +40,7 @@ __device__ const float* draw_row(const BatchSource& source, const StepClock* clo
   // (device_random.h), one hash each, shared by the block rather than hashed per element.
   static_assert(kFlat % 64 == 0, "a row of the mask is whole 64-bit words");
   constexpr int kWords = kFlat / 64;
+  static_assert(kThreads >= kWords, "a thread per word of the row's mask");
   __shared__ int src;
   __shared__ uint64_t bits[kWords];
   const int64_t step = clock->step + source.step_offset;
