@@ -13,6 +13,14 @@ namespace stage05 {
 
 namespace {
 constexpr double kFloat = sizeof(float);
+
+// Throws unless a batch of n fits the workspace; `plan` names the caller in the message.
+void check_batch(const char* plan, int n, const Workspace& ws) {
+  if (n < 1 || n > ws.capacity) {
+    throw std::invalid_argument(std::string(plan) + ": batch of " + std::to_string(n) +
+                                " in a workspace for " + std::to_string(ws.capacity));
+  }
+}
 }  // namespace
 
 const char* rung_name(Rung rung) {
@@ -39,10 +47,7 @@ void enqueue(const Plan& plan, cudaStream_t stream) {
 }
 
 Plan forward_plan(Rung rung, Workspace& ws, const float* images, int n) {
-  if (n < 1 || n > ws.capacity) {
-    throw std::invalid_argument("forward_plan: batch of " + std::to_string(n) +
-                                " in a workspace for " + std::to_string(ws.capacity));
-  }
+  check_batch("forward_plan", n, ws);
   if (rung == Rung::fused) return fused_forward_plan(ws, images, n);
   if (rung == Rung::tensor) return tensor_forward_plan(ws, images, n);
   if (rung == Rung::tiled) return tiled_forward_plan(ws, images, n);
@@ -50,10 +55,7 @@ Plan forward_plan(Rung rung, Workspace& ws, const float* images, int n) {
 }
 
 Plan gradient_plan(Rung rung, Workspace& ws, int n, bool dropout) {
-  if (n < 1 || n > ws.capacity) {
-    throw std::invalid_argument("gradient_plan: batch of " + std::to_string(n) +
-                                " in a workspace for " + std::to_string(ws.capacity));
-  }
+  check_batch("gradient_plan", n, ws);
   if (runs_on_device_data(rung)) {
     Plan plan = device_gradient_plan(rung, ws, n, dropout);
     plan.push_back(finish_gradients_launch(ws, n, dropout));
@@ -68,10 +70,7 @@ GradientBuckets bucketed_gradient_plan(Rung rung, Workspace& ws, int n, bool dro
   if (!runs_on_device_data(rung)) {
     throw std::invalid_argument("bucketed_gradient_plan: rungs 3 and 4 only");
   }
-  if (n < 1 || n > ws.capacity) {
-    throw std::invalid_argument("bucketed_gradient_plan: batch of " + std::to_string(n) +
-                                " in a workspace for " + std::to_string(ws.capacity));
-  }
+  check_batch("bucketed_gradient_plan", n, ws);
   // device_gradient_plan ends with the conv backward kernel; the dense layer's gradients
   // need only the launches before it (conv1, conv2, dense; rung 4 does the last two in one).
   Plan launches = device_gradient_plan(rung, ws, n, dropout);
@@ -136,10 +135,7 @@ Plan training_plan(Rung rung, Workspace& ws, const fused::BatchSource& source, i
   if (!runs_on_device_data(rung)) {
     throw std::invalid_argument("training_plan from a device data set: rungs 3 and 4 only");
   }
-  if (n < 1 || n > ws.capacity) {
-    throw std::invalid_argument("training_plan: batch of " + std::to_string(n) +
-                                " in a workspace for " + std::to_string(ws.capacity));
-  }
+  check_batch("training_plan", n, ws);
   return device_training_plan(rung, ws, source, n, config);
 }
 
