@@ -13,6 +13,7 @@
 #include "05_cuda/param_layout.h"
 #include "05_cuda/pool1_conv1_backward.cuh"
 #include "05_cuda/sizes.h"
+#include "05_cuda/stage_to_shared.cuh"
 
 namespace stage05::fused {
 
@@ -246,69 +247,82 @@ __global__ void __launch_bounds__(kDenseThreads)
 }
 
 // ---- conv backward: one image per block ---------------------------------------------------
+//
+// Each pooling window passes its gradient to its winning position only, so a filter's
+// gradient comes from 25 conv2 outputs, not 121, and windows that dropout or ReLU zeroed
+// are skipped (g is the same across the warp, so the warp skips together). Lane = input
+// channel c throughout. Two passes over the image's 64 x 25 windows:
+//   - dW2 (warp = filter o): the lane's 3x3 patch of pool1 under the winner gives
+//     dW2[o,c,:,:], in registers;
+//   - d(pool1) (warp = window q): the lane adds g x W2[o,c,:,:] for every filter into the
+//     4x4 block of pool1 that window q's patches can touch, also in registers.
+// The second pass used to be part of the first, each warp scattering g x W2 into a shared
+// d(pool1) with atomic adds, since other filters' warps hit the same places. Shared-memory
+// float atomics are compare-and-swap loops, four dependent instructions for every product,
+// and they made that kernel rung 3's largest cost. Window q's block overlaps only its
+// neighbours', so the 25 warps add their blocks into d(pool1) in four rounds in which no
+// two blocks touch (windows of the same row and column parity), in the same order on every
+// run.
 
 constexpr int kBackwardWarps = 32;
 constexpr int kBackwardThreads = kBackwardWarps * 32;  // 1,024: lane = conv1 channel
 static_assert(kConv1Channels == 32, "one lane per conv1 channel");
+static_assert(kPool2Windows <= kBackwardWarps, "a warp per window position");
+static_assert(kPool1Conv1Scratch<kBackwardWarps> <= kConv2Channels * kConv2Fan,
+              "pool1_conv1_backward's scratch fits where the weights were");
 constexpr size_t kBackwardSmem =
-    sizeof(float) * (2 * kPool1Out + kFlat + kImage + kConv1Channels * kTaps + kConv1Channels) +
+    sizeof(float) * (2 * kPool1Out + kConv2Channels * kConv2Fan + kFlat + kImage) +
     sizeof(uint8_t) * (kFlat + kPool1Out);
+
+// acc[cy + ty][cx + tx] += g * w[ty][tx]: one window's product, corner (cy, cx) of the
+// window holding its winner. The corner is a template argument so that every register
+// index is a constant (an array indexed at run time would live in local memory).
+template <int kCornerY, int kCornerX>
+__device__ void add_winner_patch(float (&acc)[4][4], float g, const float* w) {
+#pragma unroll
+  for (int ty = 0; ty < K3; ++ty)
+#pragma unroll
+    for (int tx = 0; tx < K3; ++tx) acc[kCornerY + ty][kCornerX + tx] += g * w[ty * K3 + tx];
+}
 
 __global__ void __launch_bounds__(kBackwardThreads)
     conv_backward_kernel(const float* images, const float* pool1, const uint8_t* pool1_argmax,
                          const uint8_t* pool2_argmax, const float* dpool2,
                          const float* conv2_weight, float* partials) {
   wait_for_previous_kernel();  // before any memory is touched (overlapped_launch.cuh)
-  extern __shared__ float smem[];
-  float* p1 = smem;             // [32,13,13] this image's pool1 output
-  float* dp1 = p1 + kPool1Out;  // [32,13,13] d(loss)/d(pool1), summed here
-  float* g2 = dp1 + kPool1Out;  // [64,25] d(loss)/d(each pool2 window's maximum)
-  float* x = g2 + kFlat;        // [28,28] the image
-  float* dw1 = x + kImage;      // [32,9] conv1's weight gradient, summed over the warps
-  float* db1 = dw1 + kConv1Channels * kTaps;                       // [32]
-  uint8_t* a2 = reinterpret_cast<uint8_t*>(db1 + kConv1Channels);  // [64,25] window winners
+  extern __shared__ __align__(16) float smem[];
+  float* p1 = smem;                         // [32,13,13] this image's pool1 output
+  float* dp1 = p1 + kPool1Out;              // [32,13,13] d(loss)/d(pool1)
+  float* w2 = dp1 + kPool1Out;              // [64,32,9] conv2's weights
+  float* g2 = w2 + kConv2Channels * kConv2Fan;  // [64,25] d(loss)/d(each pool2 window's max)
+  float* x = g2 + kFlat;                    // [28,28] the image
+  uint8_t* a2 = reinterpret_cast<uint8_t*>(x + kImage);  // [64,25] window winners
   uint8_t* a1 = a2 + kFlat;  // [32,13,13] pool1's winners, read by the conv1 part
 
   const int img = blockIdx.x, t = threadIdx.x, warp = t / 32, c = t % 32;
-#pragma unroll
-  for (int i = t; i < kPool1Out; i += kBackwardThreads) {
-    p1[i] = pool1[img * kPool1Out + i];
-    a1[i] = pool1_argmax[img * kPool1Out + i];
-    dp1[i] = 0.0f;
-  }
-  for (int i = t; i < kFlat; i += kBackwardThreads) {
-    g2[i] = dpool2[img * kFlat + i];
-    a2[i] = pool2_argmax[img * kFlat + i];
-  }
-  for (int i = t; i < kImage; i += kBackwardThreads) x[i] = images[img * kImage + i];
-  for (int i = t; i < kConv1Channels * kTaps + kConv1Channels; i += kBackwardThreads) dw1[i] = 0.0f;
+  constexpr int T = kBackwardThreads;
+  stage<sizeof(float) * kPool1Out, T>(p1, pool1 + int64_t{img} * kPool1Out);
+  stage<sizeof(float) * kConv2Channels * kConv2Fan, T>(w2, conv2_weight);
+  stage<sizeof(float) * kFlat, T>(g2, dpool2 + int64_t{img} * kFlat);
+  stage<sizeof(float) * kImage, T>(x, images + int64_t{img} * kImage);
+  stage<kFlat, T>(a2, pool2_argmax + int64_t{img} * kFlat);
+  stage<kPool1Out, T>(a1, pool1_argmax + int64_t{img} * kPool1Out);
+  for (int i = t; i < kPool1Out / 4; i += T)
+    reinterpret_cast<float4*>(dp1)[i] = make_float4(0, 0, 0, 0);
   __syncthreads();
 
   float* out = partials + int64_t{img} * layout::kConvTotal;
-  // conv2, backward. Each pooling window passes its gradient to its winning position only,
-  // so a filter's gradient comes from 25 positions, not 121; windows that dropout or ReLU
-  // zeroed are skipped (g is the same across the warp). Warp = filter, lane = input channel
-  // c: the lane's 3x3 patch gives dW2[o,c,:,:], and it adds g * W2[o,c,:,:] into d(pool1).
-  // Lanes touch different channels, so within a warp no two lanes hit the same address;
-  // warps of other filters may, hence the atomic adds (in shared memory: cheap).
+  // dW2 and db2: warp = filter.
   for (int o = warp; o < kConv2Channels; o += kBackwardWarps) {
-    float w[kTaps], dw[kTaps] = {};
-#pragma unroll
-    for (int tap = 0; tap < kTaps; ++tap)
-      w[tap] = conv2_weight[(o * kConv1Channels + c) * kTaps + tap];
-    float db = 0;
+    float dw[kTaps] = {}, db = 0;
     for (int q = 0; q < kPool2Windows; ++q) {
       const float g = g2[o * kPool2Windows + q];
       if (g == 0.0f) continue;
       const int corner = a2[o * kPool2Windows + q];
       const int y = 2 * (q / kPool2Size) + corner / 2, xx = 2 * (q % kPool2Size) + corner % 2;
-      const int base = c * kPool1Windows + y * kPool1Size + xx;
+      const float* patch = p1 + c * kPool1Windows + y * kPool1Size + xx;
 #pragma unroll
-      for (int tap = 0; tap < kTaps; ++tap) {
-        const int at = base + tap / K3 * kPool1Size + tap % K3;
-        dw[tap] += g * p1[at];
-        atomicAdd(&dp1[at], g * w[tap]);
-      }
+      for (int tap = 0; tap < kTaps; ++tap) dw[tap] += g * patch[tap / K3 * kPool1Size + tap % K3];
       db += g;
     }
 #pragma unroll
@@ -316,9 +330,37 @@ __global__ void __launch_bounds__(kBackwardThreads)
       out[layout::kConv2Weight + (o * kConv1Channels + c) * kTaps + tap] = dw[tap];
     if (c == 0) out[layout::kConv2Bias + o] = db;
   }
-  __syncthreads();
 
-  pool1_conv1_backward<kBackwardWarps>(p1, dp1, x, a1, dw1, db1, out);
+  // d(pool1): warp = window q, over all filters. Its winners sit in rows and columns
+  // 2qy..2qy+1 and 2qx..2qx+1 of conv2's output, so their patches cover rows and columns
+  // 2qy..2qy+3 and 2qx..2qx+3 of pool1: acc.
+  const int qy = warp / kPool2Size, qx = warp % kPool2Size;
+  float acc[4][4] = {};
+  if (warp < kPool2Windows) {
+    for (int o = 0; o < kConv2Channels; ++o) {
+      const float g = g2[o * kPool2Windows + warp];
+      if (g == 0.0f) continue;
+      const float* w = w2 + (o * kConv1Channels + c) * kTaps;  // lane stride 9: 32 banks
+      switch (a2[o * kPool2Windows + warp]) {  // the same for the whole warp
+        case 0: add_winner_patch<0, 0>(acc, g, w); break;
+        case 1: add_winner_patch<0, 1>(acc, g, w); break;
+        case 2: add_winner_patch<1, 0>(acc, g, w); break;
+        default: add_winner_patch<1, 1>(acc, g, w); break;
+      }
+    }
+  }
+  for (int round = 0; round < 4; ++round) {  // the parities (qy, qx): (0,0) (0,1) (1,0) (1,1)
+    if (warp < kPool2Windows && (qy % 2) * 2 + qx % 2 == round) {
+      float* block = dp1 + c * kPool1Windows + 2 * qy * kPool1Size + 2 * qx;
+#pragma unroll
+      for (int i = 0; i < 4; ++i)
+#pragma unroll
+        for (int j = 0; j < 4; ++j) block[i * kPool1Size + j] += acc[i][j];
+    }
+    __syncthreads();
+  }
+
+  pool1_conv1_backward<kBackwardWarps>(p1, dp1, x, a1, w2, out);
 }
 
 // ---- finish gradients (+ Adam) ------------------------------------------------------------

@@ -10,18 +10,27 @@
 
 namespace stage05 {
 
+/// Floats of scratch shared memory that pool1_conv1_backward<kWarps> needs.
+template <int kWarps>
+constexpr int kPool1Conv1Scratch = kWarps * (sizes::kConv1Channels * sizes::kTaps +
+                                             sizes::kConv1Channels);
+
 /// One block, kWarps warps, one image. A pool1 window's gradient dp1 reaches its winning
 /// position (argmax, 0..3 in reading order) only where the window's maximum p1 was
 /// positive; there it adds gradient x pixel into conv1's weight gradient. Lane = channel;
-/// the warps share out the 169 windows and add their sums into dw1 [32,9] and db1 [32]
-/// (shared memory, zeroed by the caller before a barrier), then the block writes them to
-/// out (this image's share of the gradients, param_layout.h order).
+/// the warps share out the 169 windows. Each warp leaves its sums in `scratch`
+/// (kPool1Conv1Scratch<kWarps> floats of shared memory that nothing else uses by then), and
+/// the block adds the warps' sums in warp order, so the result is the same on every run
+/// (atomic adds would add them in whatever order the warps arrive). It writes dW1 [32,9]
+/// and db1 [32] to out (this image's share of the gradients, param_layout.h order).
 template <int kWarps>
 __device__ void pool1_conv1_backward(const float* p1, const float* dp1, const float* x,
-                                     const uint8_t* argmax, float* dw1, float* db1, float* out) {
+                                     const uint8_t* argmax, float* scratch, float* out) {
   using namespace sizes;
   static_assert(kConv1Channels == 32, "one lane per conv1 channel");
   constexpr int kWindows = kPool1Size * kPool1Size;
+  constexpr int kWeights = kConv1Channels * kTaps;  // 288: dW1, then the 32 of db1
+  constexpr int kSums = kWeights + kConv1Channels;
   const int t = threadIdx.x, warp = t / 32, c = t % 32;
   float dw[kTaps] = {}, db = 0;
   for (int q = warp; q < kWindows; q += kWarps) {
@@ -35,13 +44,17 @@ __device__ void pool1_conv1_backward(const float* p1, const float* dp1, const fl
       dw[tap] += g * x[(y + tap / kKernel) * kImageSize + xx + tap % kKernel];
     db += g;
   }
+  float* mine = scratch + warp * kSums;  // lane c at c * 9: 32 lanes in 32 banks
 #pragma unroll
-  for (int tap = 0; tap < kTaps; ++tap) atomicAdd(&dw1[c * kTaps + tap], dw[tap]);
-  atomicAdd(&db1[c], db);
+  for (int tap = 0; tap < kTaps; ++tap) mine[c * kTaps + tap] = dw[tap];
+  mine[kWeights + c] = db;
   __syncthreads();
-  for (int i = t; i < kConv1Channels * kTaps; i += kWarps * 32)
-    out[layout::kConv1Weight + i] = dw1[i];
-  if (t < kConv1Channels) out[layout::kConv1Bias + t] = db1[t];
+  static_assert(layout::kConv1Bias == layout::kConv1Weight + kWeights, "db1 follows dW1");
+  for (int i = t; i < kSums; i += kWarps * 32) {
+    float sum = 0;
+    for (int w = 0; w < kWarps; ++w) sum += scratch[w * kSums + i];
+    out[layout::kConv1Weight + i] = sum;
+  }
 }
 
 }  // namespace stage05

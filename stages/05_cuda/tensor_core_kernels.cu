@@ -9,6 +9,7 @@
 #include "05_cuda/param_layout.h"
 #include "05_cuda/pool1_conv1_backward.cuh"
 #include "05_cuda/sizes.h"
+#include "05_cuda/stage_to_shared.cuh"
 
 namespace stage05::tc {
 
@@ -18,29 +19,6 @@ using namespace sizes;
 constexpr int kPool1Windows = kPool1Size * kPool1Size;  // 169 positions per pool1 channel
 constexpr int kPool2Windows = kPool2Size * kPool2Size;  // 25 windows per conv2 channel
 constexpr int kConv2Fan = kConv1Channels * kTaps;       // 288 weights per conv2 filter
-
-// Copies kBytes (a multiple of 16) from global to shared memory in 16-byte pieces, floats
-// rounded to TF32 if kRound. The loop is unrolled so that every load of a thread is in
-// flight at once: a plain loop waits a whole memory latency per iteration, and those
-// waits, not the products, were most of the first version's time.
-template <int kBytes, int kThreads, bool kRound = false>
-__device__ void stage(void* to, const void* from) {
-  static_assert(kBytes % 16 == 0, "whole 16-byte pieces");
-  constexpr int kCount = kBytes / 16;
-  const float4* src = static_cast<const float4*>(from);
-  float4* dst = static_cast<float4*>(to);
-#pragma unroll
-  for (int r = 0; r < (kCount + kThreads - 1) / kThreads; ++r) {
-    const int i = static_cast<int>(threadIdx.x) + r * kThreads;
-    if (i >= kCount) break;
-    float4 v = src[i];
-    if constexpr (kRound) {
-      v = make_float4(round_to_tf32(v.x), round_to_tf32(v.y), round_to_tf32(v.z),
-                      round_to_tf32(v.w));
-    }
-    dst[i] = v;
-  }
-}
 
 // kRows conv2 filters (288 weights each, from `from`) into shared rows of kStride floats,
 // rounded to TF32. 16-byte loads, and the loop unrolled so that each thread has several
@@ -208,8 +186,10 @@ constexpr int kPositions =
     2 * kPool2Size * 2 * kPool2Size;  // 100: conv2 outputs that pooling reads
 constexpr size_t kBackwardSmem = sizeof(float) * (3 * kPool1Out + kConv2Channels * kPlaneStride +
                                                   kConv2Channels * kBackwardWeightStride + kImage +
-                                                  kConv1Channels * kTaps + kConv1Channels + kFlat) +
+                                                  kFlat) +
                                  sizeof(uint8_t) * (kPool1Out + kFlat);
+// pool1_conv1_backward's scratch is the planes, which nothing reads by then.
+static_assert(kPool1Conv1Scratch<kBackwardWarps> <= kConv2Channels * kPlaneStride);
 
 // Offset of conv2 output position p (0..99, 10x10) in its padded plane; p >= 100 (padding
 // of the last k step) gives 0, a border cell, which is zero.
@@ -234,9 +214,7 @@ __global__ void __launch_bounds__(kBackwardThreads)
   float* plane = dp1 + kPool1Out;  // [64][232] d(loss)/d(conv2 out), padded, TF32
   float* wt = plane + kConv2Channels * kPlaneStride;       // [64][296] conv2 weights, TF32
   float* x = wt + kConv2Channels * kBackwardWeightStride;  // [28,28] the image
-  float* dw1 = x + kImage;                                 // [32,9]
-  float* db1 = dw1 + kConv1Channels * kTaps;               // [32]
-  float* g2 = db1 + kConv1Channels;                        // [64,25] d(loss)/d(pool2)
+  float* g2 = x + kImage;                                  // [64,25] d(loss)/d(pool2)
   uint8_t* a1 = reinterpret_cast<uint8_t*>(g2 + kFlat);    // [32,13,13] pool1 winners
   uint8_t* a2 = a1 + kPool1Out;                            // [64,25] pool2 winners
 
@@ -252,7 +230,6 @@ __global__ void __launch_bounds__(kBackwardThreads)
   stage_weights<kConv2Channels, kBackwardWeightStride, T>(wt, conv2_weight);
   for (int i = t; i < kConv2Channels * kPlaneStride / 4; i += T)
     reinterpret_cast<float4*>(plane)[i] = make_float4(0, 0, 0, 0);
-  for (int i = t; i < kConv1Channels * kTaps + kConv1Channels; i += T) dw1[i] = 0.0f;
   __syncthreads();
   // Each window's gradient goes to its winner (windows do not overlap: plain stores).
   for (int i = t; i < kFlat; i += T) {
@@ -386,7 +363,7 @@ __global__ void __launch_bounds__(kBackwardThreads)
 
   // pool1, ReLU and conv1 backward on the CUDA cores, as rung 3 (exact pool1 values decide
   // the ReLU, not their TF32 roundings).
-  pool1_conv1_backward<kBackwardWarps>(p1, dp1, x, a1, dw1, db1, out);
+  pool1_conv1_backward<kBackwardWarps>(p1, dp1, x, a1, plane, out);
 }
 
 }  // namespace

@@ -148,14 +148,14 @@ TEST_P(GatherInConv1, TrainsAsPrepareBatchThenTheStep) {
     EXPECT_EQ(separate.images.to_host(), folded.images.to_host()) << "step " << s;
     EXPECT_EQ(separate.labels.to_host(), folded.labels.to_host()) << "step " << s;
     EXPECT_EQ(separate.mask.to_host(), folded.mask.to_host()) << "step " << s;
+    // Every kernel adds its terms in a fixed order (no atomic adds), so the two runs agree
+    // to the bit: every parameter after each step of Adam.
+    EXPECT_EQ(separate.params.to_host(), folded.params.to_host()) << "step " << s;
     if (s > 0) continue;
     EXPECT_EQ(separate.pool1_out.to_host(), folded.pool1_out.to_host());
     EXPECT_EQ(separate.pool1_arg.to_host(), folded.pool1_arg.to_host());
     EXPECT_EQ(separate.logits.to_host(), folded.logits.to_host());
     EXPECT_EQ(separate.loss.to_host(), folded.loss.to_host());
-    const std::vector<float> a = separate.params.to_host(), b = folded.params.to_host();
-    EXPECT_TRUE(std::equal(a.begin() + layout::kFcWeight, a.end(), b.begin() + layout::kFcWeight))
-        << "the dense layer's parameters after one step of Adam";
   }
 }
 
