@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "04_backprop/pool_winner.h"
 #include "common/network.h"
 
 namespace stage04 {
@@ -15,7 +16,6 @@ constexpr int kPooled = kPool1Size * kPool1Size;                     // 169 wind
 constexpr int kPatch = kKernel + 1;                                  // a window's input is 4 x 4
 constexpr int64_t kImagePixels = kImageSize * kImageSize;            // 784
 constexpr int64_t kImageValues = int64_t{kConv1Channels} * kPooled;  // pooled values per image
-constexpr int32_t kNoGradient = 4;  // the winner code of a window that ReLU zeroed
 
 /// The weights tap-major, taps[t][c] = weight[c][t], and every per-window array
 /// channel-last: the loops below run over the 32 channels, one channel per vector lane, so
@@ -73,13 +73,8 @@ void conv1_relu_pool_forward(const mnist::Tensor& images, const mnist::Tensor& w
           a3 += p[kPatch + 1] * w;
         }
         const float max = std::max(std::max(a0, a1), std::max(a2, a3));
-        // The first position in reading order that holds the maximum, as rung 1 picks it:
-        // selects from the last to the first, which vectorise, rather than branches.
-        int code = a2 == max ? 2 : 3;
-        code = a1 == max ? 1 : code;
-        code = a0 == max ? 0 : code;
         window_major[o][c] = std::max(max, 0.0f);  // relu(max) = the max of the relus
-        won[o * kConv1Channels + c] = max > 0.0f ? code : kNoGradient;
+        won[o * kConv1Channels + c] = pool_winner(a0, a1, a2, max);
       }
     }
     if (pooled_channels_last) {
