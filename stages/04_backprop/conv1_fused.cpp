@@ -32,6 +32,27 @@ void load_patch(const float* image, int py, int px, float* patch) {
       patch[y * kPatch + x] = image[(2 * py + y) * kImageSize + 2 * px + x];
 }
 
+/// One image's pooled values from window-major [169][32] to NCHW [32][169], conv2's
+/// layout: a transpose of 21 KB that stays in L1. Float by float the compiler finds no
+/// vectors for it (and rolled, the loop's own counting took as long as the copying); in 8 x
+/// 8 blocks, each read as 8 rows of 8 channels and written as 8 runs of 8 windows, it turns
+/// each block into a few vector shuffles: measured 1.2 us per image against 1.9 for the
+/// float-by-float loop unrolled by 13.
+void transpose_to_nchw(const float (*window_major)[kConv1Channels], float* out) {
+  constexpr int kBlock = 8;
+  const int whole = kPooled / kBlock * kBlock;  // 168: one window is left over
+  for (int o0 = 0; o0 < whole; o0 += kBlock)
+    for (int c0 = 0; c0 < kConv1Channels; c0 += kBlock) {
+      float block[kBlock][kBlock];  // [channel][window]
+      for (int o = 0; o < kBlock; ++o)
+        for (int c = 0; c < kBlock; ++c) block[c][o] = window_major[o0 + o][c0 + c];
+      for (int c = 0; c < kBlock; ++c)
+        for (int o = 0; o < kBlock; ++o) out[(c0 + c) * kPooled + o0 + o] = block[c][o];
+    }
+  for (int o = whole; o < kPooled; ++o)
+    for (int c = 0; c < kConv1Channels; ++c) out[c * kPooled + o] = window_major[o][c];
+}
+
 }  // namespace
 
 void conv1_relu_pool_forward(const mnist::Tensor& images, const mnist::Tensor& weight,
@@ -81,13 +102,7 @@ void conv1_relu_pool_forward(const mnist::Tensor& images, const mnist::Tensor& w
       std::copy_n(&window_major[0][0], kImageValues,
                   pooled_channels_last->data() + n * kImageValues);
     }
-    // To NCHW, conv2's layout: a transpose of 21 KB that stays in L1. Float by float (the
-    // compiler finds no vectors for it), so unrolled: rolled, the loop's own counting and
-    // branching took as long as the copying, about 2/5 of this function on one thread.
-    float* out = pooled.data() + n * kImageValues;
-    for (int c = 0; c < kConv1Channels; ++c)
-#pragma GCC unroll 13
-      for (int o = 0; o < kPooled; ++o) out[c * kPooled + o] = window_major[o][c];
+    transpose_to_nchw(window_major, pooled.data() + n * kImageValues);
   }
 }
 
