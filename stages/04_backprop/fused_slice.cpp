@@ -6,6 +6,7 @@
 #include "04_backprop/conv2_implicit.h"
 #include "04_backprop/dense_head.h"
 #include "04_backprop/layers_backward.h"
+#include "04_backprop/pool2_winners.h"
 #include "common/network.h"
 
 namespace stage04 {
@@ -26,17 +27,18 @@ float fused_slice_loss_and_gradients(const mnist::Params& params, const mnist::T
     stage03::conv2d_channel_major(c.pool1, params.conv2_weight, params.conv2_bias, c.conv2_columns,
                                   c.conv2_out);
   }
-  stage03::relu_maxpool2x2_channel_major(c.conv2_out, c.pool2);
+  relu_maxpool2x2_forward_winners(c.conv2_out, c.pool2, c.pool2_winner);
   // The head, forward and backward. [n,64,5,5] and [n,1600] are the same memory, so the
   // features are pool2 seen flat for the call.
   mnist::Tensor features = std::move(c.pool2).reshaped({n, kFlat});
   const float loss = dropout_dense_softmax(features, mask, params.fc_weight, params.fc_bias, labels,
                                            c.logits, grads.fc_weight, grads.fc_bias, c.dfeatures);
   c.pool2 = std::move(features).reshaped({n, kConv2Channels, kPool2Size, kPool2Size});
-  // Backward through pool2 as rung 1 does it, conv2, then conv1's fused backward.
+  // Backward through pool2 from the forward's winners, conv2, then conv1's fused backward.
   c.dfeatures = std::move(c.dfeatures).reshaped({n, kConv2Channels, kPool2Size, kPool2Size});
-  const mnist::Tensor dconv2 = relu_maxpool2x2_backward_channel_major(c.conv2_out, c.dfeatures);
+  relu_maxpool2x2_backward_winners(c.pool2_winner, c.dfeatures, c.conv2_out.shape(), c.dconv2);
   c.dfeatures = std::move(c.dfeatures).reshaped({n, kFlat});
+  const mnist::Tensor& dconv2 = c.dconv2;
   if (channels_last) {
     conv2d_channels_last_backward(c.pool1_cl, params.conv2_weight, dconv2, grads.conv2_weight,
                                   grads.conv2_bias, c.dpool1);

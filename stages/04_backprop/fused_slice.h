@@ -1,6 +1,7 @@
 /// \file
 /// \brief The pass over one slice of the batch of rungs 3 to 5: rung 2's, with conv1 and
-/// the head fused (conv1_fused.h, dense_head.h); conv2 on stage 03's GEMM through the
+/// the head fused (conv1_fused.h, dense_head.h), pool2's winners kept from its forward for
+/// its backward (pool2_winners.h); conv2 on stage 03's GEMM through the
 /// column matrix (rung 3) or as implicit GEMMs without it (rung 4, conv2_implicit.h), its
 /// backward on a channels-last copy of its input (rung 5, conv2_channels_last.h).
 #pragma once
@@ -23,8 +24,10 @@ struct FusedSliceCache {
   mnist::Tensor conv2_columns;        ///< [288, n*121]: pool1 unfolded (rung 3 only)
   mnist::Tensor conv2_out;            ///< [64,n,11,11] channel-major, before ReLU
   mnist::Tensor pool2;                ///< [n,64,5,5] = the features [n,1600], masked in place
+  std::vector<int32_t> pool2_winner;  ///< which position won each pool2 window
   mnist::Tensor logits;               ///< [n,10]
   mnist::Tensor dfeatures;            ///< [n,1600]
+  mnist::Tensor dconv2;               ///< [64,n,11,11] channel-major, like conv2_out
   mnist::Tensor dpool1;               ///< [n,32,13,13] (rungs 3 and 4), [n,13,13,32] (rung 5)
 };
 
