@@ -258,8 +258,9 @@ __global__ void __launch_bounds__(kDenseThreads)
 //     4x4 block of pool1 that window q's patches can touch, also in registers.
 // The second pass used to be part of the first, each warp scattering g x W2 into a shared
 // d(pool1) with atomic adds, since other filters' warps hit the same places. Shared-memory
-// float atomics are compare-and-swap loops, four dependent instructions for every product,
-// and they made that kernel rung 3's largest cost. Window q's block overlaps only its
+// float atomics compile to compare-and-swap loops (a load, an add, a swap that may fail and
+// go round again: ATOMS.CAST.SPIN in the machine code), one for every product, and they
+// made that kernel rung 3's largest cost. Window q's block overlaps only its
 // neighbours', so the 25 warps add their blocks into d(pool1) in four rounds in which no
 // two blocks touch (windows of the same row and column parity), in the same order on every
 // run.
