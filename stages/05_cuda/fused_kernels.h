@@ -1,16 +1,16 @@
 /// \file
-/// \brief Rung 3: the training step in five fused kernels, on a dataset that lives on the GPU.
+/// \brief Rung 3: the training step in four fused kernels, on a dataset that lives on the GPU.
 ///
 /// Fusing means one kernel does what several did, so the intermediate never makes the
 /// round trip through global memory and there is one launch instead of several:
 ///   - prepare_batch: the epoch's shuffle, the batch gather and the dropout mask (in
 ///     training, gather_conv1_relu_pool does it in conv1's kernel);
-///   - conv1_relu_pool / conv2_relu_pool: convolution + bias + ReLU + 2x2 max pooling, one
-///     image per block, the image in shared memory. The 26x26 and 11x11 conv outputs are
+///   - conv1_relu_pool / conv2_relu_pool_dense: convolution + bias + ReLU + 2x2 max pooling,
+///     one image per block, the image in shared memory. The 26x26 and 11x11 conv outputs are
 ///     never stored: each thread computes the four outputs of a pooling window for several
-///     filters and keeps the largest, plus one byte saying which position won;
-///   - dense_softmax_cross_entropy: dense layer, softmax, loss, d(logits), and the gradient
-///     back through dense, dropout and ReLU, one block per image;
+///     filters and keeps the largest, plus one byte saying which position won. conv2's block
+///     then runs the dense layer, softmax, loss, d(logits), and the gradient back through
+///     dense, dropout and ReLU on the pool2 it holds;
 ///   - conv_backward: everything else backward for one image per block: conv2's weight and
 ///     input gradients, pool1 and ReLU, conv1's weight gradient, in shared memory;
 ///   - finish_gradients (+ Adam): adds up the per-image gradients and the loss, and updates
@@ -61,11 +61,6 @@ void gather_conv1_relu_pool(const BatchSource& source, int n, const StepClock* c
                             int* labels, float* mask, const float* w, const float* b, float* pooled,
                             uint8_t* argmax, cudaStream_t stream);
 
-/// pooled [n,1600] = flatten(maxpool(relu(conv2(pool1) + b))), and the winning positions.
-/// Row and column 10 of conv2's 11x11 output, which pooling drops, are never computed.
-void conv2_relu_pool(const float* pool1, const float* w, const float* b, float* pooled,
-                     uint8_t* argmax, int n, cudaStream_t stream);
-
 /// What the dense layer reads and writes for a batch of n images (device pointers). `labels`
 /// null: logits only (inference); `mask` null: no dropout.
 struct DenseHead {
@@ -80,16 +75,19 @@ struct DenseHead {
   int n;              ///< images in the batch (the loss is their mean)
 };
 
-/// One block per image: logits = (pool2 * mask) W^T + b. With labels: row_loss = each
-/// image's cross-entropy, dlogits = (softmax - onehot) / n, and dpool2 = d(loss)/d(pool2):
-/// back through dense, dropout and ReLU.
-void dense_softmax_cross_entropy(const float* pool2, const DenseHead& head, cudaStream_t stream);
+/// One block per image: pooled [n,1600] = flatten(maxpool(relu(conv2(pool1) + b))) and the
+/// winning positions (row and column 10 of conv2's 11x11 output, which pooling drops, are
+/// never computed), then the dense layer on them: logits = (pooled * mask) W^T + b. With
+/// labels: row_loss = each image's cross-entropy, dlogits = (softmax - onehot) / n, and
+/// dpool2 = d(loss)/d(pool2): back through dense, dropout and ReLU.
+void conv2_relu_pool_dense(const float* pool1, const float* w, const float* b, float* pooled,
+                           uint8_t* argmax, const DenseHead& head, cudaStream_t stream);
 
-/// One block per image, one warp per pair of conv2 filters, one lane per conv1 channel:
-/// conv2's weight and bias gradients, the gradient of pool1 (summed in shared memory),
-/// pool1 + ReLU backward, and conv1's weight and bias gradients. Writes the image's share
-/// of every conv gradient to partials[img] (param_layout.h order); finish_gradients adds
-/// the images up.
+/// One block per image, one lane per conv1 channel: conv2's weight and bias gradients (a
+/// warp per filter), the gradient of pool1 (a warp per pooling window, added up in shared
+/// memory in a fixed order), pool1 + ReLU backward, and conv1's weight and bias gradients. Writes
+/// the image's share of every conv gradient to partials[img] (param_layout.h order);
+/// finish_gradients adds the images up.
 void conv_backward(const float* images, const float* pool1, const uint8_t* pool1_argmax,
                    const uint8_t* pool2_argmax, const float* dpool2, const float* conv2_weight,
                    float* partials, int n, cudaStream_t stream);

@@ -72,7 +72,7 @@ GradientBuckets bucketed_gradient_plan(Rung rung, Workspace& ws, int n, bool dro
   }
   check_batch("bucketed_gradient_plan", n, ws);
   // device_gradient_plan ends with the conv backward kernel; the dense layer's gradients
-  // need only the launches before it (conv1, conv2, dense; rung 4 does the last two in one).
+  // need only the launches before it (conv1, then conv2 with the dense layer).
   Plan launches = device_gradient_plan(rung, ws, n, dropout);
   GradientBuckets buckets;
   buckets.conv.push_back(std::move(launches.back()));

@@ -48,16 +48,6 @@ Launch gather_conv1_relu_pool_launch(Workspace& ws, const fused::BatchSource& so
 constexpr double kConv2PooledMacs = double(4 * kFlat) * kConv1Channels * kTaps;
 constexpr double kConv2Bytes = kFloat * (kPool1Out + kPool2Out) + kPool2Out;
 
-Launch conv2_relu_pool_launch(Workspace& ws, int n) {
-  const float* pool1 = ws.pool1_out.data();
-  const float* w = ws.params.data() + layout::kConv2Weight;
-  const float* b = ws.params.data() + layout::kConv2Bias;
-  float* pool2 = ws.pool2_out.data();
-  uint8_t* arg2 = ws.pool2_arg.data();
-  return {"conv2+relu+pool2", 2.0 * kConv2PooledMacs * n, n * kConv2Bytes,
-          [=](cudaStream_t s) { fused::conv2_relu_pool(pool1, w, b, pool2, arg2, n, s); }};
-}
-
 // `labels` null: logits only (inference); `mask` null: no dropout.
 double dense_flops(int n, const int* labels) {
   return (labels ? 4.0 : 2.0) * kDenseMacs * n;
@@ -77,28 +67,27 @@ fused::DenseHead dense_head(Workspace& ws, int n, const float* mask, const int* 
           n};
 }
 
-Launch dense_launch(Workspace& ws, int n, const float* mask, const int* labels) {
-  const float* pool2 = ws.pool2_out.data();
-  const fused::DenseHead head = dense_head(ws, n, mask, labels);
-  return {labels ? "dense+softmax+cross-entropy+dense backward" : "dense forward",
-          dense_flops(n, labels), dense_bytes(n, labels),
-          [=](cudaStream_t s) { fused::dense_softmax_cross_entropy(pool2, head, s); }};
-}
+// conv2, ReLU and pooling with the dense layer in the same kernel, pool2 kept in shared
+// memory for it: rung 3's kernel (fused::conv2_relu_pool_dense) or rung 4's, which runs
+// conv2 on the tensor cores (tc::conv2_relu_pool_dense). Both take the same arguments;
+// `conv2` names the convolution's part of the launch.
+using Conv2DenseKernel = void (*)(const float* pool1, const float* w, const float* b, float* pooled,
+                                  uint8_t* argmax, const fused::DenseHead& head,
+                                  cudaStream_t stream);
 
-// Rung 4's conv2 on the tensor cores with the dense layer in the same kernel: the work of
-// conv2_relu_pool_launch and dense_launch, minus pool2's round trip through memory.
-Launch conv2_dense_tensor_launch(Workspace& ws, int n, const float* mask, const int* labels) {
+Launch conv2_dense_launch(const std::string& conv2, Conv2DenseKernel kernel, Workspace& ws, int n,
+                          const float* mask, const int* labels) {
   const float* pool1 = ws.pool1_out.data();
   const float* w = ws.params.data() + layout::kConv2Weight;
   const float* b = ws.params.data() + layout::kConv2Bias;
   float* pool2 = ws.pool2_out.data();
   uint8_t* arg2 = ws.pool2_arg.data();
   const fused::DenseHead head = dense_head(ws, n, mask, labels);
-  return {labels ? "conv2+relu+pool2 (tensor cores)+dense+softmax+cross-entropy+dense backward"
-                 : "conv2+relu+pool2 (tensor cores)+dense forward",
+  // The dense layer's work counts too, minus pool2's round trip through memory.
+  return {conv2 + (labels ? "+dense+softmax+cross-entropy+dense backward" : "+dense forward"),
           2.0 * kConv2PooledMacs * n + dense_flops(n, labels),
           n * kConv2Bytes + dense_bytes(n, labels) - kFloat * n * kFlat,
-          [=](cudaStream_t s) { tc::conv2_relu_pool_dense(pool1, w, b, pool2, arg2, head, s); }};
+          [=](cudaStream_t s) { kernel(pool1, w, b, pool2, arg2, head, s); }};
 }
 
 // What both conv backward kernels read and write.
@@ -198,23 +187,27 @@ Launch finish_gradients_and_adam_launch(Workspace& ws, int n, bool dropout,
 
 // Rung 3: the forward pass and the step's gradients, launch by launch.
 Plan fused_forward_plan(Workspace& ws, const float* images, int n) {
-  return {conv1_relu_pool_launch(ws, images, n), conv2_relu_pool_launch(ws, n),
-          dense_launch(ws, n, nullptr, nullptr)};
+  return {conv1_relu_pool_launch(ws, images, n),
+          conv2_dense_launch("conv2+relu+pool2", fused::conv2_relu_pool_dense, ws, n, nullptr,
+                             nullptr)};
 }
 Plan fused_gradient_plan(Workspace& ws, int n, const float* mask) {
-  return {conv1_relu_pool_launch(ws, ws.images.data(), n), conv2_relu_pool_launch(ws, n),
-          dense_launch(ws, n, mask, ws.labels.data()), conv_backward_launch(ws, n)};
+  return {conv1_relu_pool_launch(ws, ws.images.data(), n),
+          conv2_dense_launch("conv2+relu+pool2", fused::conv2_relu_pool_dense, ws, n, mask,
+                             ws.labels.data()),
+          conv_backward_launch(ws, n)};
 }
 
-// Rung 4: rung 3 with conv2's forward and backward kernels on the tensor cores, and the
-// dense layer inside the forward one.
+// Rung 4: rung 3 with conv2's forward and backward kernels on the tensor cores.
 Plan tensor_forward_plan(Workspace& ws, const float* images, int n) {
   return {conv1_relu_pool_launch(ws, images, n),
-          conv2_dense_tensor_launch(ws, n, nullptr, nullptr)};
+          conv2_dense_launch("conv2+relu+pool2 (tensor cores)", tc::conv2_relu_pool_dense, ws, n,
+                             nullptr, nullptr)};
 }
 Plan tensor_gradient_plan(Workspace& ws, int n, const float* mask) {
   return {conv1_relu_pool_launch(ws, ws.images.data(), n),
-          conv2_dense_tensor_launch(ws, n, mask, ws.labels.data()),
+          conv2_dense_launch("conv2+relu+pool2 (tensor cores)", tc::conv2_relu_pool_dense, ws, n,
+                             mask, ws.labels.data()),
           conv_backward_tensor_launch(ws, n)};
 }
 

@@ -3,9 +3,9 @@
 /// their launch lists, and the gradient-sum launches the training and data-parallel plans
 /// put after them. Internal to plans.cpp and plans_fused.cpp.
 ///
-/// The two rungs differ in conv2's kernels (forward and backward): rung 4 runs their
-/// products on the tensor cores, and its forward kernel goes on through the dense layer.
-/// Everything else is the same launch.
+/// The two rungs differ in conv2's kernels (forward, which goes on through the dense layer,
+/// and backward): rung 4 runs their products on the tensor cores. Everything else is the
+/// same launch.
 #pragma once
 
 #include "05_cuda/fused_kernels.h"
@@ -18,10 +18,10 @@ Plan fused_forward_plan(Workspace& ws, const float* images, int n);
 /// Rung 3's forward pass and backward kernels for the first n images of ws.images (dropout
 /// where `mask` is not null), up to, not including, the gradient sums.
 Plan fused_gradient_plan(Workspace& ws, int n, const float* mask);
-/// Rung 4's inference, as fused_forward_plan with conv2 on the tensor cores and the dense
-/// layer in conv2's kernel.
+/// Rung 4's inference, as fused_forward_plan with conv2 on the tensor cores.
 Plan tensor_forward_plan(Workspace& ws, const float* images, int n);
-/// Rung 4's forward and backward kernels, as fused_gradient_plan (one launch fewer).
+/// Rung 4's forward and backward kernels, as fused_gradient_plan with conv2 on the tensor
+/// cores.
 Plan tensor_gradient_plan(Workspace& ws, int n, const float* mask);
 /// fused_gradient_plan or tensor_gradient_plan, by rung, with ws.mask if `dropout`.
 Plan device_gradient_plan(Rung rung, Workspace& ws, int n, bool dropout);

@@ -30,12 +30,14 @@ namespace stage05::tc {
 /// before the first launch (and before capturing a graph).
 void set_kernel_attributes();
 
-/// fused::conv2_relu_pool on the tensor cores: pooled [n,1600] and the winning positions.
+/// conv2 + ReLU + 2x2 max pooling on the tensor cores, without the dense layer (for the
+/// tests): pooled [n,1600] and the winning positions.
 void conv2_relu_pool(const float* pool1, const float* w, const float* b, float* pooled,
                      uint8_t* argmax, int n, cudaStream_t stream);
 
-/// conv2_relu_pool, then fused::dense_softmax_cross_entropy's work on its output (`head`),
-/// in one kernel: one block per image, which has the whole of the image's pool2 at the end.
+/// fused::conv2_relu_pool_dense with conv2 on the tensor cores: conv2_relu_pool, then the
+/// dense layer on its output (`head`), in one kernel: one block per image, which has the
+/// whole of the image's pool2 at the end.
 void conv2_relu_pool_dense(const float* pool1, const float* w, const float* b, float* pooled,
                            uint8_t* argmax, const fused::DenseHead& head, cudaStream_t stream);
 

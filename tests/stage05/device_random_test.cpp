@@ -114,11 +114,8 @@ TEST(PrepareBatch, GathersTheShuffledImagesAndDrawsTheMask) {
 
 // Rungs 3 and 4 train on a batch that conv1's kernel draws itself (gather_conv1_relu_pool).
 // Two steps each way, from the same parameters, on random images: each step's batch (images,
-// labels, mask) must be the same bits, and so must, after the first step, everything before
-// the conv backward kernel and the dense layer's parameters after Adam. (Not the conv
-// parameters, nor the second step's activations, which follow from them: the conv backward
-// kernels add some terms with shared-memory atomics, whose order, and so whose last bits,
-// vary from run to run.)
+// labels, mask) must be the same bits, and so must every parameter after each step, and
+// after the first step the activations and the loss.
 class GatherInConv1 : public ::testing::TestWithParam<Rung> {};
 
 TEST_P(GatherInConv1, TrainsAsPrepareBatchThenTheStep) {

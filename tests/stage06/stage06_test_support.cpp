@@ -78,15 +78,6 @@ double worst_loss_drift_ratio(const Yardstick& y, const std::vector<double>& los
   return worst;
 }
 
-double relative_l2(std::span<const float> a, std::span<const float> b) {
-  double diff = 0, norm = 0;
-  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
-    diff += (double(a[i]) - b[i]) * (double(a[i]) - b[i]);
-    norm += double(b[i]) * b[i];
-  }
-  return std::sqrt(diff / norm);
-}
-
 int count_different_bits(std::span<const float> a, std::span<const float> b) {
   int differ = 0;
   for (size_t i = 0; i < std::min(a.size(), b.size()); ++i)

@@ -15,18 +15,6 @@
 
 namespace stage06::testing {
 
-/// Rung 3's conv_backward adds the warps' shares of conv1's gradients and of pool1's with
-/// atomic adds in shared memory, in an order that changes from run to run: stage 05 itself
-/// does not reproduce its conv gradients bit for bit. A float32 sum of K terms in another
-/// order moves by about sqrt(K) units of the 7th digit (K <= 64 here), so conv gradients
-/// (and weights one step after them) are compared in relative L2 within 1e-5, stage 05's
-/// tolerance for another order of additions, far below what a missing or doubled image
-/// gives (1e-2 and up). The forward pass and the dense layer's gradients involve no atomics.
-inline constexpr double kAtomicOrderTolerance = 1e-5;
-
-/// ||a - b|| / ||b|| (L2, in double).
-double relative_l2(std::span<const float> a, std::span<const float> b);
-
 /// The global batches of `epochs` epochs of `plan` with seed `seed`, as stage 05's
 /// prepare_batch draws them on the GPU (device_random.h: the epoch's shuffle, every row's
 /// dropout mask), for stage 04 on the host.
