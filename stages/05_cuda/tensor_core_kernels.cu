@@ -47,17 +47,27 @@ __device__ void stage_weights(float* to, const float* from) {
 // 25 windows fill two 16-row tiles (7 padding rows, computed and dropped).
 
 //
-// One block per image, all 64 filters: 8 warps, each 16 windows x 16 filters. (Two blocks of
-// 32 filters per image ran the same number of warps; one block has the image's whole pool2
-// at the end, so the dense layer can follow in the same kernel.)
-constexpr int kForwardWarps = 2 * kConv2Channels / 16;  // 2 window tiles x 4 groups of 16 filters
+// One block per image, all 64 filters: each warp takes 16 windows x 16 filters over a part
+// of K, and the block's one image is all the work its multiprocessor has. (Two blocks of 32
+// filters per image ran the same number of warps; one block has the image's whole pool2 at
+// the end, so the dense layer can follow in the same kernel.) With K whole, the 8 warps each
+// wait on their own chain of shared loads and products; split in two, 16 warps hide each
+// other's waits, and part 0 adds part 1's sums after the loop, in a fixed order. On the
+// H200 that took the kernel to 0.93 of its time with K whole; three parts ran no faster,
+// four as slowly as one.
+constexpr int kForwardKSplit = 2;  // warps per (window tile, filter group), each over 1/2 of K
+constexpr int kForwardWarps = 2 * kConv2Channels / 16 * kForwardKSplit;  // 2 x 4 x 2 = 16
 constexpr int kForwardThreads = kForwardWarps * 32;
+constexpr int kForwardPartLanes = 8 * 32;  // the lanes of one part of K
+constexpr int kForwardSums = 4 * 2 * 4;    // [corner][filter tile of 8][fragment] per lane
 // Weights [filter][288], rows padded to 292 floats: lane (g, t) reads filter g, channel t
 // of one tap at g * 292 + t * 9, and 292 = 4 (mod 32) puts the 32 lanes in 32 banks.
 constexpr int kForwardWeightStride = kConv2Fan + 4;
-// pool1, the weights, the bias, and the pooled outputs for the dense layer.
+// pool1, the weights, the bias, the pooled outputs for the dense layer, and the sums of the
+// later parts of K, [part-1][sum][lane of the part] so that a warp's stores are consecutive.
 constexpr size_t kForwardSmem =
-    sizeof(float) * (kPool1Out + kConv2Channels * kForwardWeightStride + kConv2Channels + kFlat);
+    sizeof(float) * (kPool1Out + kConv2Channels * kForwardWeightStride + kConv2Channels + kFlat +
+                     (kForwardKSplit - 1) * kForwardSums * kForwardPartLanes);
 static_assert(kConv1Channels % 8 == 0, "a k step is 8 channels of one tap");
 
 // With kDense, the dense layer, softmax and loss follow (dense_softmax_row.cuh) on the
@@ -72,6 +82,7 @@ __global__ void __launch_bounds__(kForwardThreads)
   float* wt = in + kPool1Out;                                // [64 filters][292], TF32
   float* bias = wt + kConv2Channels * kForwardWeightStride;  // [64]
   float* features = bias + kConv2Channels;                   // [1600] pool2, for the dense layer
+  float* partial = features + kFlat;                         // the later parts' sums
   const int img = blockIdx.x, t = threadIdx.x;
   stage<sizeof(float) * kPool1Out, kForwardThreads, true>(in, pool1 + int64_t{img} * kPool1Out);
   stage_weights<kConv2Channels, kForwardWeightStride, kForwardThreads>(wt, w);
@@ -79,8 +90,9 @@ __global__ void __launch_bounds__(kForwardThreads)
   __syncthreads();
 
   const int warp = t / 32, lane = t % 32, g = lane / 4, q = lane % 4;
-  const int tile = warp % 2;         // windows tile*16 .. tile*16+15
-  const int f_warp = warp / 2 * 16;  // the warp's first filter
+  const int tile = warp % 2;             // windows tile*16 .. tile*16+15
+  const int f_warp = warp / 2 % 4 * 16;  // the warp's first filter
+  const int part = warp / 8;             // which part of K
   // Where in pool1 each of the lane's rows (g and g+8, four corners) starts its 3x3 patch.
   int row_at[2][4];
 #pragma unroll
@@ -96,8 +108,11 @@ __global__ void __launch_bounds__(kForwardThreads)
   float acc[4][2][4] = {};               // [corner][filter tile of 8][fragment]
   constexpr int kSteps = kConv2Fan / 8;  // 36
   constexpr int kStepsPerTap = kConv1Channels / 8;
-#pragma unroll 4
-  for (int step = 0; step < kSteps; ++step) {
+  constexpr int kStepsPerPart = kSteps / kForwardKSplit;
+  static_assert(kSteps % kForwardKSplit == 0, "K splits into whole steps");
+#pragma unroll 3
+  for (int s = 0; s < kStepsPerPart; ++s) {
+    const int step = part * kStepsPerPart + s;
     const int tap = step / kStepsPerTap, c = step % kStepsPerTap * 8 + q;
     const int k_lo = c * kPool1Windows + tap / kKernel * kPool1Size + tap % kKernel;
     const int k_hi = k_lo + 4 * kPool1Windows;  // channel c + 4
@@ -118,31 +133,47 @@ __global__ void __launch_bounds__(kForwardThreads)
     }
   }
 
-  // Bias, then the max over the four corners (the first wins a tie, as in stage 04), ReLU.
+  // The later parts of K hand their sums to part 0, which adds them in order of part.
+  const int part_lane = t % kForwardPartLanes;
+  const auto sum = [&](int i) -> float& { return acc[i / 8][i / 4 % 2][i % 4]; };
+  if (part > 0) {
 #pragma unroll
-  for (int nt = 0; nt < 2; ++nt)
+    for (int i = 0; i < kForwardSums; ++i)
+      partial[((part - 1) * kForwardSums + i) * kForwardPartLanes + part_lane] = sum(i);
+  }
+  __syncthreads();
+  if (part == 0) {
+    for (int later = 1; later < kForwardKSplit; ++later) {
 #pragma unroll
-    for (int h = 0; h < 2; ++h)
+      for (int i = 0; i < kForwardSums; ++i)
+        sum(i) += partial[((later - 1) * kForwardSums + i) * kForwardPartLanes + part_lane];
+    }
+    // Bias, then the max over the four corners (the first wins a tie, as in stage 04), ReLU.
 #pragma unroll
-      for (int j = 0; j < 2; ++j) {
-        const int window = tile * 16 + g + 8 * h;
-        if (window >= kPool2Windows) continue;
-        const int f = f_warp + nt * 8 + 2 * q + j;
-        float best = acc[0][nt][2 * h + j] + bias[f];
-        int winner = 0;
+    for (int nt = 0; nt < 2; ++nt)
 #pragma unroll
-        for (int corner = 1; corner < 4; ++corner) {
-          const float v = acc[corner][nt][2 * h + j] + bias[f];
-          if (v > best) {
-            best = v;
-            winner = corner;
+      for (int h = 0; h < 2; ++h)
+#pragma unroll
+        for (int j = 0; j < 2; ++j) {
+          const int window = tile * 16 + g + 8 * h;
+          if (window >= kPool2Windows) continue;
+          const int f = f_warp + nt * 8 + 2 * q + j;
+          float best = acc[0][nt][2 * h + j] + bias[f];
+          int winner = 0;
+#pragma unroll
+          for (int corner = 1; corner < 4; ++corner) {
+            const float v = acc[corner][nt][2 * h + j] + bias[f];
+            if (v > best) {
+              best = v;
+              winner = corner;
+            }
           }
+          const int at = f * kPool2Windows + window;  // flatten: (C,H,W)
+          pooled[img * kFlat + at] = fmaxf(best, 0.0f);
+          argmax[img * kFlat + at] = static_cast<uint8_t>(winner);
+          if constexpr (kDense) features[at] = fmaxf(best, 0.0f);
         }
-        const int at = f * kPool2Windows + window;  // flatten: (C,H,W)
-        pooled[img * kFlat + at] = fmaxf(best, 0.0f);
-        argmax[img * kFlat + at] = static_cast<uint8_t>(winner);
-        if constexpr (kDense) features[at] = fmaxf(best, 0.0f);
-      }
+  }
   if constexpr (kDense) {
     __syncthreads();
     dense_softmax_row<kForwardThreads>(features, head, img);
@@ -184,10 +215,10 @@ __device__ int plane_start(int f) {
 constexpr int kBackwardWeightStride = kConv2Fan + 8;
 constexpr int kPositions =
     2 * kPool2Size * 2 * kPool2Size;  // 100: conv2 outputs that pooling reads
-constexpr size_t kBackwardSmem = sizeof(float) * (3 * kPool1Out + kConv2Channels * kPlaneStride +
-                                                  kConv2Channels * kBackwardWeightStride + kImage +
-                                                  kFlat) +
-                                 sizeof(uint8_t) * (kPool1Out + kFlat);
+constexpr size_t kBackwardSmem =
+    sizeof(float) * (3 * kPool1Out + kConv2Channels * kPlaneStride +
+                     kConv2Channels * kBackwardWeightStride + kImage + kFlat) +
+    sizeof(uint8_t) * (kPool1Out + kFlat);
 // pool1_conv1_backward's scratch is the planes, which nothing reads by then.
 static_assert(kPool1Conv1Scratch<kBackwardWarps> <= kConv2Channels * kPlaneStride);
 
