@@ -140,7 +140,7 @@ int main(int argc, char** argv) {
       results.add("threads", mnist::thread_count());
       stage04::add_summary(results, summary);
       results.add("peak_memory_mib", peak_memory_mib());
-      stage04::add_epochs(results, epochs, false);
+      stage04::add_epochs(results, epochs);
       results.write(*o.json);
     }
     return 0;

@@ -83,11 +83,11 @@ void add_summary(mnist::Results& results, const TrainingSummary& s) {
       .add("gflops", s.gflops());
 }
 
-void add_epochs(mnist::Results& results, const std::vector<EpochLine>& epochs, bool with_seconds) {
+void add_epochs(mnist::Results& results, const std::vector<EpochLine>& epochs) {
   for (const EpochLine& e : epochs) {
     const std::string key = "epoch" + std::to_string(e.epoch);
     results.add(key + "_loss", e.loss).add(key + "_accuracy", e.test_accuracy);
-    if (with_seconds) results.add(key + "_seconds", e.seconds);
+    results.add(key + "_seconds", e.seconds);
   }
 }
 

@@ -95,8 +95,8 @@ void add_settings(mnist::Results& results, const mnist::Options& options);
 /// images_per_second and gflops to a JSON record.
 void add_summary(mnist::Results& results, const TrainingSummary& summary);
 
-/// Appends each epoch's loss and accuracy (and its seconds, where `with_seconds`) to a JSON
-/// record, as epochN_loss, epochN_accuracy, epochN_seconds.
-void add_epochs(mnist::Results& results, const std::vector<EpochLine>& epochs, bool with_seconds);
+/// Appends each epoch's loss, accuracy and seconds to a JSON record, as epochN_loss,
+/// epochN_accuracy, epochN_seconds.
+void add_epochs(mnist::Results& results, const std::vector<EpochLine>& epochs);
 
 }  // namespace stage04

@@ -123,7 +123,7 @@ int main(int argc, char** argv) {
           .add("load_seconds", load_seconds)
           .add("upload_seconds", outcome.upload_seconds)
           .add("graph_seconds", outcome.graph_seconds);
-      stage04::add_epochs(results, epochs, true);
+      stage04::add_epochs(results, epochs);
       results.write(*o.json);
     }
     return 0;
