@@ -3,12 +3,12 @@
 /// on the tensor cores, in TF32 (mma_tf32.cuh), fused as rung 3 fuses them.
 ///
 /// Rung 4 is rung 3 with two kernels replaced; everything else (batch preparation, conv1,
-/// the gradient sums and Adam) is rung 3's:
+/// the dense layer, the gradient sums and Adam) is rung 3's:
 ///   - conv2_relu_pool: conv2 as an implicit GEMM [100 positions x 288] x [288 x 64] per
 ///     image, its A operand gathered from the image's pool1 in shared memory, with bias,
 ///     ReLU and 2x2 max pooling done on the accumulators in registers; in training and
-///     inference (conv2_relu_pool_dense) rung 3's dense kernel follows in the same kernel,
-///     on the pooled outputs in shared memory;
+///     inference (conv2_relu_pool_dense) the dense layer and the loss follow in the same
+///     kernel, on the pooled outputs in shared memory, as in rung 3;
 ///   - conv_backward: the gradient of conv2's output scattered to a zero-padded plane in
 ///     shared memory, then conv2's weight gradient [64 x 100] x [100 x 288] and its input
 ///     gradient [169 x 576] x [576 x 32] as two more implicit GEMMs, then pool1, ReLU and
