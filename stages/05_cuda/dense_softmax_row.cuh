@@ -1,7 +1,7 @@
 /// \file
 /// \brief The dense layer, softmax, cross-entropy and the gradient back to pool2 for one
-/// image, by one block: the body of rung 3's dense kernel and the tail of rung 4's conv2
-/// kernel, which has the image's pool2 in shared memory already.
+/// image, by one block: the tail of rungs 3 and 4's conv2 kernels, which have the image's
+/// pool2 in shared memory already.
 #pragma once
 
 #include <cfloat>
