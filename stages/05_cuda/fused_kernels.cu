@@ -13,6 +13,7 @@
 #include "05_cuda/param_layout.h"
 #include "05_cuda/pool1_conv1_backward.cuh"
 #include "05_cuda/sizes.h"
+#include "05_cuda/split_sum.cuh"
 #include "05_cuda/stage_to_shared.cuh"
 
 namespace stage05::fused {
@@ -186,7 +187,7 @@ static_assert(kConv1Channels % kConv2ChannelSplit == 0, "equal shares of the inp
 constexpr int kWeightStride = kConv2Channels + 4;
 // pool1, the weights, the bias, pool2 (for the dense layer), and the sums of the later shares
 // of the channels, [share-1][sum][output] so that a warp's stores are consecutive.
-constexpr int kConv2PartialSums = (kConv2ChannelSplit - 1) * kConv2Sums * kConv2Outputs;
+constexpr int kConv2PartialSums = kLaterPartSums<kConv2ChannelSplit, kConv2Sums, kConv2Outputs>;
 constexpr size_t kConv2Smem = sizeof(float) * (kPool1Out + kConv2Fan * kWeightStride +
                                                kConv2Channels + kFlat + kConv2PartialSums);
 
@@ -246,22 +247,13 @@ __global__ void __launch_bounds__(kConv2Threads)
         }
       }
     }
-    if (share > 0) {
-#pragma unroll
-      for (int i = 0; i < kConv2Sums; ++i)
-        partial[((share - 1) * kConv2Sums + i) * kConv2Outputs + output] =
-            acc[i / kConv2PerThread][i % kConv2PerThread];
-    }
   }
-  __syncthreads();
+  add_later_parts<kConv2ChannelSplit, kConv2Sums, kConv2Outputs>(
+      partial, share, output,
+      [&](int i) -> float& { return acc[i / kConv2PerThread][i % kConv2PerThread]; });
 
   if (share == 0) {
-    for (int later = 1; later < kConv2ChannelSplit; ++later)
-#pragma unroll
-      for (int i = 0; i < kConv2Sums; ++i)
-        acc[i / kConv2PerThread][i % kConv2PerThread] +=
-            partial[((later - 1) * kConv2Sums + i) * kConv2Outputs + output];
-        // Bias, then the max over the four corners (the first wins a tie, as in stage 04), ReLU.
+    // Bias, then the max over the four corners (the first wins a tie, as in stage 04), ReLU.
 #pragma unroll
     for (int f = 0; f < kConv2PerThread; ++f) {
       float best = acc[0][f] + bias[f0 + f];

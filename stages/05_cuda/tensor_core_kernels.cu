@@ -9,6 +9,7 @@
 #include "05_cuda/param_layout.h"
 #include "05_cuda/pool1_conv1_backward.cuh"
 #include "05_cuda/sizes.h"
+#include "05_cuda/split_sum.cuh"
 #include "05_cuda/stage_to_shared.cuh"
 
 namespace stage05::tc {
@@ -67,7 +68,7 @@ constexpr int kForwardWeightStride = kConv2Fan + 4;
 // later parts of K, [part-1][sum][lane of the part] so that a warp's stores are consecutive.
 constexpr size_t kForwardSmem =
     sizeof(float) * (kPool1Out + kConv2Channels * kForwardWeightStride + kConv2Channels + kFlat +
-                     (kForwardKSplit - 1) * kForwardSums * kForwardPartLanes);
+                     kLaterPartSums<kForwardKSplit, kForwardSums, kForwardPartLanes>);
 static_assert(kConv1Channels % 8 == 0, "a k step is 8 channels of one tap");
 
 // With kDense, the dense layer, softmax and loss follow (dense_softmax_row.cuh) on the
@@ -134,20 +135,10 @@ __global__ void __launch_bounds__(kForwardThreads)
   }
 
   // The later parts of K hand their sums to part 0, which adds them in order of part.
-  const int part_lane = t % kForwardPartLanes;
-  const auto sum = [&](int i) -> float& { return acc[i / 8][i / 4 % 2][i % 4]; };
-  if (part > 0) {
-#pragma unroll
-    for (int i = 0; i < kForwardSums; ++i)
-      partial[((part - 1) * kForwardSums + i) * kForwardPartLanes + part_lane] = sum(i);
-  }
-  __syncthreads();
+  add_later_parts<kForwardKSplit, kForwardSums, kForwardPartLanes>(
+      partial, part, t % kForwardPartLanes,
+      [&](int i) -> float& { return acc[i / 8][i / 4 % 2][i % 4]; });
   if (part == 0) {
-    for (int later = 1; later < kForwardKSplit; ++later) {
-#pragma unroll
-      for (int i = 0; i < kForwardSums; ++i)
-        sum(i) += partial[((later - 1) * kForwardSums + i) * kForwardPartLanes + part_lane];
-    }
     // Bias, then the max over the four corners (the first wins a tie, as in stage 04), ReLU.
 #pragma unroll
     for (int nt = 0; nt < 2; ++nt)
