@@ -66,7 +66,7 @@ struct Setup {
   cudaStream_t stream = nullptr;
   explicit Setup(Rung r) : rung(r) {
     CUDA_CHECK(cudaStreamCreate(&stream));
-    set_kernel_attributes();
+    set_kernel_attributes(r);
     ws.params.upload(flatten(mnist::init_params(1)));
     const mnist::Tensor images = digit_like_images(kBatch, 3);
     ws.images.upload(images.values());

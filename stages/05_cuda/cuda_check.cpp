@@ -29,4 +29,19 @@ void check_launch(const char* kernel, cudaStream_t stream, const char* file, int
   check_cuda(cudaStreamSynchronize(stream), ran.c_str(), file, line);
 }
 
+void allow_shared_memory(const void* kernel, const char* name, size_t bytes) {
+  int device = 0, limit = 0;
+  CUDA_CHECK(cudaGetDevice(&device));
+  CUDA_CHECK(cudaDeviceGetAttribute(&limit, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
+  if (bytes > size_t(limit)) {
+    cudaDeviceProp p{};
+    CUDA_CHECK(cudaGetDeviceProperties(&p, device));
+    throw std::runtime_error(std::string(name) + " needs " + std::to_string(bytes) +
+                             " bytes of shared memory per block; this GPU (" + p.name +
+                             ") allows " + std::to_string(limit));
+  }
+  CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                  static_cast<int>(bytes)));
+}
+
 }  // namespace stage05

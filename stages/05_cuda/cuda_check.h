@@ -12,6 +12,8 @@
 
 #include <cuda_runtime.h>
 
+#include <cstddef>
+
 namespace stage05 {
 
 /// Throws std::runtime_error("<call> failed: <CUDA's message> (<file>:<line>)") unless
@@ -20,6 +22,12 @@ void check_cuda(cudaError_t status, const char* call, const char* file, int line
 
 /// Checks the launch of `kernel` that was just made on `stream` (see the file comment).
 void check_launch(const char* kernel, cudaStream_t stream, const char* file, int line);
+
+/// Lets every block of `kernel` (named `name` in messages) use `bytes` of dynamic shared
+/// memory, past the 48 KB a kernel gets without asking. If this GPU's multiprocessors offer
+/// less per block, throws std::runtime_error naming the kernel, what it needs and what the
+/// GPU allows, instead of the bare "invalid argument" the runtime would give.
+void allow_shared_memory(const void* kernel, const char* name, size_t bytes);
 
 }  // namespace stage05
 

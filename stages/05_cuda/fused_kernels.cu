@@ -595,11 +595,10 @@ struct FinishBlocks {
 
 void set_kernel_attributes() {
   // A block may use more than 48 KB of shared memory only once its kernel asks for it.
-  CUDA_CHECK(cudaFuncSetAttribute(conv2_relu_pool_kernel,
-                                  cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                  static_cast<int>(kConv2Smem)));
-  CUDA_CHECK(cudaFuncSetAttribute(conv_backward_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                  static_cast<int>(kBackwardSmem)));
+  allow_shared_memory(reinterpret_cast<const void*>(conv2_relu_pool_kernel),
+                      "rung 3's conv2_relu_pool_kernel", kConv2Smem);
+  allow_shared_memory(reinterpret_cast<const void*>(conv_backward_kernel),
+                      "rung 3's conv_backward_kernel", kBackwardSmem);
 }
 
 void prepare_batch(const BatchSource& source, int n, const StepClock* clock, bool dropout,

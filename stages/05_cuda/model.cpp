@@ -21,7 +21,7 @@ struct GpuModel::Impl {
 
   Impl(Rung r, int capacity, stage04::AdamConfig a) : rung(r), adam(a), ws(capacity) {
     CUDA_CHECK(cudaStreamCreate(&stream));
-    set_kernel_attributes();
+    set_kernel_attributes(r);
   }
   ~Impl() { cudaStreamDestroy(stream); }
 

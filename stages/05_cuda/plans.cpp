@@ -37,9 +37,9 @@ const char* rung_name(Rung rung) {
   return "?";
 }
 
-void set_kernel_attributes() {
-  fused::set_kernel_attributes();
-  tc::set_kernel_attributes();
+void set_kernel_attributes(Rung rung) {
+  if (rung == Rung::fused) fused::set_kernel_attributes();
+  if (rung == Rung::tensor) tc::set_kernel_attributes();
 }
 
 void enqueue(const Plan& plan, cudaStream_t stream) {

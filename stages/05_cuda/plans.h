@@ -45,9 +45,12 @@ struct Launch {
 /// The launches of a forward pass, a training step, ...: run in order on one stream.
 using Plan = std::vector<Launch>;
 
-/// Raises the shared-memory limits of the kernels of every rung that need more than the
-/// default 48 KB. Call once before the first launch (and before capturing a graph).
-void set_kernel_attributes();
+/// Raises the shared-memory limits of `rung`'s kernels that need more than the default
+/// 48 KB (rungs 3 and 4; rungs 1 and 2 need no more). Call once before the first launch
+/// (and before capturing a graph). Throws, naming the kernel, if this GPU allows less: rungs
+/// 3 and 4 keep a whole image's work in one multiprocessor's shared memory, sized for a
+/// Hopper-class GPU (227 KB per block), more than, say, an A100 gives (163 KB).
+void set_kernel_attributes(Rung rung);
 
 /// Queues every launch of `plan` on `stream`, in order.
 void enqueue(const Plan& plan, cudaStream_t stream);

@@ -95,7 +95,7 @@ TrainOutcome train(const mnist::Params& initial, const mnist::Dataset& train_set
 
   mnist::Stopwatch watch;
   Stream stream;
-  set_kernel_attributes();
+  set_kernel_attributes(config.rung);
   Workspace ws(std::max(B, kEvalBatch));
   ws.params.upload(flatten(initial));
   // Rungs 3 and 4 keep the training set on the GPU; every rung evaluates on a copy there.

@@ -160,7 +160,7 @@ class Rank {
   Rank(Shared& shared, int rank) : sh_(shared), rank_(rank), comm_(shared.comms[size_t(rank)]) {}
 
   void run() {
-    stage05::set_kernel_attributes();
+    stage05::set_kernel_attributes(rung());
     mnist::Stopwatch watch;
     const bool evaluates = rank_ == 0 && sh_.test_set;
     stage05::Workspace ws(std::max(largest_shard(sh_.plan, ranks()), evaluates ? kEvalBatch : 1));

@@ -126,7 +126,7 @@ TEST_P(GatherInConv1, TrainsAsPrepareBatchThenTheStep) {
   const DeviceDataset gpu_set(set);
   const std::vector<float> initial = flatten(testing::random_params(3));
   const stage04::AdamConfig adam{};
-  set_kernel_attributes();
+  set_kernel_attributes(GetParam());
 
   Workspace separate(batch), folded(batch);
   const StepClock clock{6, 0.0};  // epoch 1, so the shuffle is not epoch 0's

@@ -87,7 +87,7 @@ TEST(TensorCores, Conv2ForwardIsWithinTheTf32Bound) {
   d_pool1.upload(pool1);
   d_w.upload(w);
   d_b.upload(b);
-  set_kernel_attributes();
+  set_kernel_attributes(Rung::tensor);
   tc::conv2_relu_pool(d_pool1.data(), d_w.data(), d_b.data(), d_out.data(), d_arg.data(), n,
                       nullptr);
   const std::vector<float> out = d_out.to_host();
@@ -153,7 +153,7 @@ TEST(TensorCores, ConvBackwardIsWithinTheTf32Bound) {
   d_w2.upload(w2);
   d_arg1.upload(arg1);
   d_arg2.upload(arg2);
-  set_kernel_attributes();
+  set_kernel_attributes(Rung::tensor);
   tc::conv_backward(d_images.data(), d_pool1.data(), d_arg1.data(), d_arg2.data(), d_dpool2.data(),
                     d_w2.data(), d_partials.data(), n, nullptr);
   const std::vector<float> partials = d_partials.to_host();

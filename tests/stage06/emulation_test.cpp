@@ -50,7 +50,7 @@ struct Emulated {
 // `ranks` ranks emulated on one GPU over kEpochs epochs of `set`.
 Emulated emulate(const mnist::Params& initial, const mnist::Dataset& set, int ranks,
                  stage05::Rung rung, Fault fault = Fault::none, int epochs = kEpochs) {
-  stage05::set_kernel_attributes();
+  stage05::set_kernel_attributes(rung);
   const stage05::DeviceDataset train(set);
   const EpochPlan plan = epoch_plan(set.size(), kBatch);
   std::vector<std::unique_ptr<stage05::Workspace>> ws;
@@ -128,7 +128,7 @@ TEST(Buckets, WriteWhatStage05sGradientPlanWrites) {
   REQUIRE_MNIST();
   for (stage05::Rung rung : {stage05::Rung::fused, stage05::Rung::tensor}) {
     SCOPED_TRACE(stage05::rung_name(rung));
-    stage05::set_kernel_attributes();
+    stage05::set_kernel_attributes(rung);
     const stage05::DeviceDataset train(digits(300));
     const EpochPlan plan = epoch_plan(300, kBatch);
     stage05::Workspace ws(kBatch);
