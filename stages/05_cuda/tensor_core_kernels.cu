@@ -8,6 +8,7 @@
 #include "05_cuda/overlapped_launch.cuh"
 #include "05_cuda/param_layout.h"
 #include "05_cuda/pool1_conv1_backward.cuh"
+#include "05_cuda/row_order.cuh"
 #include "05_cuda/sizes.h"
 #include "05_cuda/split_sum.cuh"
 #include "05_cuda/stage_to_shared.cuh"
@@ -45,7 +46,8 @@ __device__ void stage_weights(float* to, const float* from) {
 // [x+kx]. A row is one corner (0..3) of one pooling window: the four corners of a window
 // are the same row of four separate 16-row tiles, so the lane that holds one corner's sum
 // holds the other three as well, and the pooling is a max over four of its registers.
-// 25 windows fill two 16-row tiles (7 padding rows, computed and dropped).
+// 25 windows fill two 16-row tiles (7 padding rows, computed and dropped), in the order of
+// kForwardRows below.
 
 //
 // One block per image, all 64 filters: each warp takes 16 windows x 16 filters over a part
@@ -70,9 +72,18 @@ constexpr size_t kForwardSmem =
     sizeof(float) * (kPool1Out + kConv2Channels * kForwardWeightStride + kConv2Channels + kFlat +
                      kLaterPartSums<kForwardKSplit, kForwardSums, kForwardPartLanes>);
 static_assert(kConv1Channels % 8 == 0, "a k step is 8 channels of one tap");
+// The windows over the 32 rows, in an order whose A loads are free of bank conflicts
+// (row_order.cuh): lane q of window (wy, wx)'s row reads pool1 at channel q of the
+// window's top-left corner, 2 wy rows and 2 wx columns in.
+__constant__ RowOrder<32> kForwardRows = order_rows<32, kPool2Windows>([](int w, int q) {
+  return 2 * (w / kPool2Size) * kPool1Size + 2 * (w % kPool2Size) + q * kPool1Windows;
+});
 
 // With kDense, the dense layer, softmax and loss follow (dense_softmax_row.cuh) on the
-// pooled outputs, kept in shared memory as well.
+// pooled outputs, kept in shared memory as well. (Copying the dense weights into shared
+// memory in the background during conv2, with cp.async, made the kernel 8% slower on the
+// H200: conv2's products are bound by shared-memory bandwidth, and the copy's stores took
+// their share of it.)
 template <bool kDense>
 __global__ void __launch_bounds__(kForwardThreads)
     conv2_relu_pool_kernel(const float* pool1, const float* w, const float* b, float* pooled,
@@ -91,16 +102,17 @@ __global__ void __launch_bounds__(kForwardThreads)
   __syncthreads();
 
   const int warp = t / 32, lane = t % 32, g = lane / 4, q = lane % 4;
-  const int tile = warp % 2;             // windows tile*16 .. tile*16+15
+  const int tile = warp % 2;             // rows tile*16 .. tile*16+15 of kForwardRows
   const int f_warp = warp / 2 % 4 * 16;  // the warp's first filter
   const int part = warp / 8;             // which part of K
-  // Where in pool1 each of the lane's rows (g and g+8, four corners) starts its 3x3 patch.
-  int row_at[2][4];
+  // The lane's rows g and g+8: which window each computes, and where in pool1 each of the
+  // window's four corners starts its 3x3 patch.
+  int window[2], row_at[2][4];
+  bool kept[2];
 #pragma unroll
   for (int h = 0; h < 2; ++h) {
-    int window = tile * 16 + g + 8 * h;
-    if (window >= kPool2Windows) window = 0;  // a padding row: any valid address will do
-    const int wy = window / kPool2Size, wx = window % kPool2Size;
+    window[h] = row_output(kForwardRows, tile * 16 + g + 8 * h, kept[h]);
+    const int wy = window[h] / kPool2Size, wx = window[h] % kPool2Size;
 #pragma unroll
     for (int corner = 0; corner < 4; ++corner)
       row_at[h][corner] = (2 * wy + corner / 2) * kPool1Size + 2 * wx + corner % 2;
@@ -111,7 +123,10 @@ __global__ void __launch_bounds__(kForwardThreads)
   constexpr int kStepsPerTap = kConv1Channels / 8;
   constexpr int kStepsPerPart = kSteps / kForwardKSplit;
   static_assert(kSteps % kForwardKSplit == 0, "K splits into whole steps");
-#pragma unroll 3
+  // Unrolled by 9 (the backward's loops by 6 and in full), so that the compiler can issue
+  // one step's loads while an earlier step's products run: on the H200 that took 3% off
+  // the backward kernel's time and 1% off this one's.
+#pragma unroll 9
   for (int s = 0; s < kStepsPerPart; ++s) {
     const int step = part * kStepsPerPart + s;
     const int tap = step / kStepsPerTap, c = step % kStepsPerTap * 8 + q;
@@ -146,8 +161,7 @@ __global__ void __launch_bounds__(kForwardThreads)
       for (int h = 0; h < 2; ++h)
 #pragma unroll
         for (int j = 0; j < 2; ++j) {
-          const int window = tile * 16 + g + 8 * h;
-          if (window >= kPool2Windows) continue;
+          if (!kept[h]) continue;  // a padding row
           const int f = f_warp + nt * 8 + 2 * q + j;
           float best = acc[0][nt][2 * h + j] + bias[f];
           int winner = 0;
@@ -159,7 +173,7 @@ __global__ void __launch_bounds__(kForwardThreads)
               winner = corner;
             }
           }
-          const int at = f * kPool2Windows + window;  // flatten: (C,H,W)
+          const int at = f * kPool2Windows + window[h];  // flatten: (C,H,W)
           pooled[img * kFlat + at] = fmaxf(best, 0.0f);
           argmax[img * kFlat + at] = static_cast<uint8_t>(winner);
           if constexpr (kDense) features[at] = fmaxf(best, 0.0f);
@@ -202,6 +216,12 @@ static_assert(kPlaneStride >= kPlaneSide * kPlaneSide + kPlaneSkew, "a plane fit
 __device__ int plane_start(int f) {
   return f * kPlaneStride + (f & 4 ? kPlaneSkew : 0);
 }
+// dX's rows: the 169 pool1 positions over 11 tiles of 16 rows, in an order whose A loads
+// are free of bank conflicts but for one group of 8 (row_order.cuh): lane q of position
+// p's row reads filter q's plane at p.
+__constant__ RowOrder<176> kInputGradientRows = order_rows<176, kPool1Windows>([](int p, int q) {
+  return (p / kPool1Size + kBorder) * kPlaneSide + p % kPool1Size + kBorder + q * kPlaneStride;
+});
 // conv2 weights [filter][288] padded to 296 = 8 (mod 32): dX's B loads conflict-free.
 constexpr int kBackwardWeightStride = kConv2Fan + 8;
 constexpr int kPositions =
@@ -281,6 +301,7 @@ __global__ void __launch_bounds__(kBackwardThreads)
     }
     float acc[4][kMine][4] = {};
     constexpr int kSteps = (kPositions + 7) / 8;
+#pragma unroll
     for (int step = 0; step < kSteps; ++step) {
       const int p_lo = step * 8 + q, p_hi = p_lo + 4;
       const int a_lo = plane_offset(p_lo), a_hi = plane_offset(p_hi);
@@ -318,7 +339,10 @@ __global__ void __launch_bounds__(kBackwardThreads)
     // channel tiles, over a quarter of K. Each A fragment then serves 4 products and each B
     // fragment 3: 20 loads for 12 products, where whole-K warps of 2 x 2 tiles needed 12 for 4.
     // The four parts of K are added after the loop in a fixed order, so the sum does not
-    // depend on which warp finishes first.
+    // depend on which warp finishes first. A multiprocessor's four schedulers each take
+    // every fourth warp, so warp w is group (w + w / 4) % 4: each scheduler gets one warp of
+    // every group, the short last group's among them (warp % 4 as the group gave one
+    // scheduler all of the short group's warps and the other three 3 tiles' worth each).
     constexpr int kRowTiles = (kPool1Windows + 15) / 16;  // 11
     constexpr int kParts = 4, kGroups = kBackwardWarps / kParts;
     constexpr int kMine = (kRowTiles + kGroups - 1) / kGroups;  // 3
@@ -326,18 +350,25 @@ __global__ void __launch_bounds__(kBackwardThreads)
     constexpr int kFilterSteps = kConv2Channels / 8;
     constexpr int kStepsPerPart = kTaps * kFilterSteps / kParts;  // 18
     static_assert(kTaps * kFilterSteps % kParts == 0, "K splits into whole steps");
-    const int group = warp % kGroups, part = warp / kGroups;
-    int row_at[kMine][2];  // the lane's rows g and g+8 of each tile, as plane offsets
+    static_assert(kGroups == 4, "one warp of each group per scheduler");
+    const int group = (warp + warp / kGroups) % kGroups, part = warp / kGroups;
+    // The lane's rows g and g+8 of each tile: which position each computes (of
+    // kInputGradientRows), whether it is kept, and where it is in the planes.
+    int pos_of[kMine][2], row_at[kMine][2];
+    bool kept[kMine][2];
 #pragma unroll
     for (int i = 0; i < kMine; ++i)
 #pragma unroll
       for (int h = 0; h < 2; ++h) {
-        int pos = (group * kMine + i) * 16 + g + 8 * h;
-        if (pos >= kPool1Windows) pos = 0;  // padding rows: dropped below
+        const bool tile_exists = group * kMine + i < kRowTiles;  // the last group has 2 tiles
+        const int row = tile_exists ? (group * kMine + i) * 16 + g + 8 * h : 0;
+        const int pos = row_output(kInputGradientRows, row, kept[i][h]);
+        kept[i][h] = kept[i][h] && tile_exists;
+        pos_of[i][h] = pos;
         row_at[i][h] = (pos / kPool1Size + kBorder) * kPlaneSide + pos % kPool1Size + kBorder;
       }
     float acc[kMine][kChannelTiles][4] = {};
-#pragma unroll 2
+#pragma unroll 6
     for (int s = 0; s < kStepsPerPart; ++s) {
       const int step = part * kStepsPerPart + s;
       const int tap = step / kFilterSteps, f = step % kFilterSteps * 8 + q;
@@ -368,13 +399,12 @@ __global__ void __launch_bounds__(kBackwardThreads)
         for (int i = 0; i < kMine; ++i)
 #pragma unroll
           for (int h = 0; h < 2; ++h) {
-            const int pos = (group * kMine + i) * 16 + g + 8 * h;
-            if (pos >= kPool1Windows) continue;
+            if (!kept[i][h]) continue;  // a padding row
 #pragma unroll
             for (int nt = 0; nt < kChannelTiles; ++nt)
 #pragma unroll
               for (int j = 0; j < 2; ++j) {
-                float& d = dp1[(nt * 8 + 2 * q + j) * kPool1Windows + pos];
+                float& d = dp1[(nt * 8 + 2 * q + j) * kPool1Windows + pos_of[i][h]];
                 d = (turn == 0 ? 0.0f : d) + acc[i][nt][2 * h + j];
               }
           }
