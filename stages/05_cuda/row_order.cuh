@@ -28,7 +28,7 @@ namespace stage05::tc {
 /// no bank conflict (lanes that read the same word share one read).
 template <int kRows>
 struct RowOrder {
-  int16_t output[kRows];
+  int16_t output[kRows];  ///< per row: its output, or -1 - o for a padding row
 };
 
 /// The order for kOutputs outputs over kRows rows (whole groups of 8). banks(o, q) is the
