@@ -79,8 +79,9 @@ double worst_loss_drift_ratio(const Yardstick& y, const std::vector<double>& los
 }
 
 int count_different_bits(std::span<const float> a, std::span<const float> b) {
-  int differ = 0;
-  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i)
+  const size_t common = std::min(a.size(), b.size());
+  int differ = static_cast<int>(std::max(a.size(), b.size()) - common);
+  for (size_t i = 0; i < common; ++i)
     differ += std::memcmp(&a[i], &b[i], sizeof(float)) != 0;
   return differ;
 }

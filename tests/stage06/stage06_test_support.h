@@ -58,7 +58,8 @@ void expect_same_bits(const mnist::Tensor& a, const mnist::Tensor& b, std::strin
 /// expect_same_bits for all six tensors.
 void expect_same_bits(const mnist::Params& a, const mnist::Params& b);
 
-/// How many elements of a and b differ in their bits.
+/// How many elements of a and b differ in their bits; where the sizes differ, each element
+/// that only the longer one has counts as a difference (so different sizes never give 0).
 int count_different_bits(std::span<const float> a, std::span<const float> b);
 
 }  // namespace stage06::testing
