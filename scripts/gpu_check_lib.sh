@@ -17,7 +17,7 @@ gpu_build() {
     deps+=(-DGTest_DIR=$L/cmake/GTest -Dbenchmark_DIR=$L/cmake/benchmark)
     [ -f /usr/include/zlib.h ] || deps+=(-DZLIB_INCLUDE_DIR=$DEPS/include -DZLIB_LIBRARY=$L/libz.a)
   fi
-  cmake -S . -B $B -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90 \
+  cmake -S . -B $B -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES=90a \
     -DMNIST_DATA_DIR="$(realpath "$DATA")" "${deps[@]}" > $B.configure.log 2>&1 \
     || { tail -30 $B.configure.log; note build FAILED; }
   grep -E "CUDA compiler found|NCCL" $B.configure.log

@@ -17,29 +17,52 @@ __device__ inline float warp_sum(float v) {
   return v;
 }
 
-/// Image `row` of the batch, whose pool2 features are at x (global or shared memory), by
-/// the kThreads threads of one block, all of which must call it.
+/// What each thread of dense_softmax_row reads from global memory: its features' weights
+/// (kept in registers for the backward pass as well, which needs the same numbers: read
+/// once from L2, for every image of the batch, instead of twice) and their dropout mask.
 template <int kThreads>
-__device__ void dense_softmax_row(const float* x, const fused::DenseHead& head, int row) {
+struct DenseRowInputs {
+  static constexpr int kPerThread = (sizes::kFlat + kThreads - 1) / kThreads;  ///< features
+  float weight[kPerThread][sizes::kClasses];  ///< W[j][i] of the thread's features i
+  float keep[kPerThread];                     ///< the mask at i (1 without dropout)
+};
+
+/// Starts the loads dense_softmax_row needs, for image `row`: a kernel that calls this
+/// before other work, long enough before, has the numbers when the dense layer starts
+/// instead of waiting a memory latency for them there.
+template <int kThreads>
+__device__ DenseRowInputs<kThreads> load_dense_row_inputs(const fused::DenseHead& head, int row) {
   using namespace sizes;
-  static_assert(kThreads % 32 == 0, "the block adds up whole warps' sums");
-  constexpr int kPerThread = (kFlat + kThreads - 1) / kThreads;  // 7 features for 256 threads
+  DenseRowInputs<kThreads> in;
   const float* keep = head.mask ? head.mask + row * kFlat : nullptr;
-  // Each thread takes every kThreads-th feature and its 10 products; then the block adds up.
-  // The thread's weights stay in registers for the backward pass below, which needs the
-  // same numbers: read once from memory (L2, for every image of the batch) instead of twice.
-  float weight[kPerThread][kClasses];
-  float part[kClasses] = {};
 #pragma unroll
-  for (int k = 0; k < kPerThread; ++k) {
+  for (int k = 0; k < in.kPerThread; ++k) {
     const int i = threadIdx.x + k * kThreads;
     if (i >= kFlat) break;
-    const float v = keep ? x[i] * keep[i] : x[i];
+    in.keep[k] = keep ? keep[i] : 1.0f;
 #pragma unroll
-    for (int j = 0; j < kClasses; ++j) {
-      weight[k][j] = head.w[j * kFlat + i];
-      part[j] += v * weight[k][j];
-    }
+    for (int j = 0; j < kClasses; ++j) in.weight[k][j] = head.w[j * kFlat + i];
+  }
+  return in;
+}
+
+/// Image `row` of the batch, whose pool2 features are at x (global or shared memory), by
+/// the kThreads threads of one block, all of which must call it, each with what it loaded
+/// with load_dense_row_inputs.
+template <int kThreads>
+__device__ void dense_softmax_row(const float* x, const fused::DenseHead& head, int row,
+                                  const DenseRowInputs<kThreads>& in) {
+  using namespace sizes;
+  static_assert(kThreads % 32 == 0, "the block adds up whole warps' sums");
+  // Each thread takes every kThreads-th feature and its 10 products; then the block adds up.
+  float part[kClasses] = {};
+#pragma unroll
+  for (int k = 0; k < in.kPerThread; ++k) {
+    const int i = threadIdx.x + k * kThreads;
+    if (i >= kFlat) break;
+    const float v = head.mask ? x[i] * in.keep[k] : x[i];
+#pragma unroll
+    for (int j = 0; j < kClasses; ++j) part[j] += v * in.weight[k][j];
   }
   __shared__ float warp_parts[kThreads / 32][kClasses];
   __shared__ float z[kClasses], dz[kClasses];
@@ -74,14 +97,20 @@ __device__ void dense_softmax_row(const float* x, const fused::DenseHead& head, 
   __syncthreads();
   // Back through dense (dz W), dropout (the same mask) and ReLU (only where pool2 > 0).
 #pragma unroll
-  for (int k = 0; k < kPerThread; ++k) {
+  for (int k = 0; k < in.kPerThread; ++k) {
     const int i = threadIdx.x + k * kThreads;
     if (i >= kFlat) break;
     float d = 0;
 #pragma unroll
-    for (int j = 0; j < kClasses; ++j) d += dz[j] * weight[k][j];
-    head.dpool2[row * kFlat + i] = x[i] > 0.0f ? (keep ? d * keep[i] : d) : 0.0f;
+    for (int j = 0; j < kClasses; ++j) d += dz[j] * in.weight[k][j];
+    head.dpool2[row * kFlat + i] = x[i] > 0.0f ? (head.mask ? d * in.keep[k] : d) : 0.0f;
   }
+}
+
+/// dense_softmax_row, loading its inputs first.
+template <int kThreads>
+__device__ void dense_softmax_row(const float* x, const fused::DenseHead& head, int row) {
+  dense_softmax_row<kThreads>(x, head, row, load_dense_row_inputs<kThreads>(head, row));
 }
 
 }  // namespace stage05

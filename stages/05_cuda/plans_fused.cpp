@@ -3,6 +3,8 @@
 // as a list of them.
 #include "05_cuda/plans_fused.h"
 
+#include <functional>
+
 #include "05_cuda/fused_kernels.h"
 #include "05_cuda/param_layout.h"
 #include "05_cuda/sizes.h"
@@ -69,11 +71,12 @@ fused::DenseHead dense_head(Workspace& ws, int n, const float* mask, const int* 
 
 // conv2, ReLU and pooling with the dense layer in the same kernel, pool2 kept in shared
 // memory for it: rung 3's kernel (fused::conv2_relu_pool_dense) or rung 4's, which runs
-// conv2 on the tensor cores (tc::conv2_relu_pool_dense). Both take the same arguments;
-// `conv2` names the convolution's part of the launch.
-using Conv2DenseKernel = void (*)(const float* pool1, const float* w, const float* b, float* pooled,
-                                  uint8_t* argmax, const fused::DenseHead& head,
-                                  cudaStream_t stream);
+// conv2 on the tensor cores (tc::conv2_relu_pool_dense, with where it lays out the weights
+// for the backward bound in: tensor_conv2_dense). Both take the same arguments; `conv2`
+// names the convolution's part of the launch.
+using Conv2DenseKernel =
+    std::function<void(const float* pool1, const float* w, const float* b, float* pooled,
+                       uint8_t* argmax, const fused::DenseHead& head, cudaStream_t stream)>;
 
 Launch conv2_dense_launch(const std::string& conv2, Conv2DenseKernel kernel, Workspace& ws, int n,
                           const float* mask, const int* labels) {
@@ -97,12 +100,11 @@ struct ConvBackwardArgs {
   const uint8_t* arg1;
   const uint8_t* arg2;
   const float* dpool2;
-  const float* w2;
+  const float* w2;  // conv2's weights as the kernel takes them
   float* partials;
-  static ConvBackwardArgs of(Workspace& ws) {
-    return {ws.images.data(),    ws.pool1_out.data(), ws.pool1_arg.data(),
-            ws.pool2_arg.data(), ws.dpool2.data(),    ws.params.data() + layout::kConv2Weight,
-            ws.partials.data()};
+  static ConvBackwardArgs of(Workspace& ws, const float* w2) {
+    return {ws.images.data(), ws.pool1_out.data(), ws.pool1_arg.data(), ws.pool2_arg.data(),
+            ws.dpool2.data(), w2,                  ws.partials.data()};
   }
 };
 double conv_backward_bytes(int n) {
@@ -110,8 +112,12 @@ double conv_backward_bytes(int n) {
          (kFloat * (kImage + kPool1Out + kFlat + layout::kConvTotal) + kPool1Out + kFlat);
 }
 
+const float* conv2_weight(Workspace& ws) {
+  return ws.params.data() + layout::kConv2Weight;
+}
+
 Launch conv_backward_launch(Workspace& ws, int n) {
-  const ConvBackwardArgs a = ConvBackwardArgs::of(ws);
+  const ConvBackwardArgs a = ConvBackwardArgs::of(ws, conv2_weight(ws));
   // Every window passes its gradient to one position: 25 of conv2's 121 outputs per channel
   // (and 169 of conv1's 676); dropout and ReLU zero about 3/4 of those, which are skipped.
   const double macs = 2.0 * kFlat * kConv1Channels * kTaps + double(kPool1Out) * kTaps;
@@ -123,7 +129,7 @@ Launch conv_backward_launch(Workspace& ws, int n) {
 }
 
 Launch conv_backward_tensor_launch(Workspace& ws, int n) {
-  const ConvBackwardArgs a = ConvBackwardArgs::of(ws);
+  const ConvBackwardArgs a = ConvBackwardArgs::of(ws, ws.tensor_weights.data());
   // The tensor cores run both conv2 products dense, zeros included: dW2 over the 100
   // positions pooling reads, dX over all 169 pool1 positions x 576 (tap, filter) pairs.
   const double macs =
@@ -198,15 +204,27 @@ Plan fused_gradient_plan(Workspace& ws, int n, const float* mask) {
           conv_backward_launch(ws, n)};
 }
 
+namespace {
+// Rung 4's conv2 forward kernel, which also lays out conv2's weights for the backward
+// kernel's tensor cores, in ws.tensor_weights.
+Conv2DenseKernel tensor_conv2_dense(Workspace& ws) {
+  float* arranged = ws.tensor_weights.data();
+  return [arranged](const float* pool1, const float* w, const float* b, float* pooled,
+                    uint8_t* argmax, const fused::DenseHead& head, cudaStream_t stream) {
+    tc::conv2_relu_pool_dense(pool1, w, b, pooled, argmax, arranged, head, stream);
+  };
+}
+}  // namespace
+
 // Rung 4: rung 3 with conv2's forward and backward kernels on the tensor cores.
 Plan tensor_forward_plan(Workspace& ws, const float* images, int n) {
   return {conv1_relu_pool_launch(ws, images, n),
-          conv2_dense_launch("conv2+relu+pool2 (tensor cores)", tc::conv2_relu_pool_dense, ws, n,
+          conv2_dense_launch("conv2+relu+pool2 (tensor cores)", tensor_conv2_dense(ws), ws, n,
                              nullptr, nullptr)};
 }
 Plan tensor_gradient_plan(Workspace& ws, int n, const float* mask) {
   return {conv1_relu_pool_launch(ws, ws.images.data(), n),
-          conv2_dense_launch("conv2+relu+pool2 (tensor cores)", tc::conv2_relu_pool_dense, ws, n,
+          conv2_dense_launch("conv2+relu+pool2 (tensor cores)", tensor_conv2_dense(ws), ws, n,
                              mask, ws.labels.data()),
           conv_backward_tensor_launch(ws, n)};
 }

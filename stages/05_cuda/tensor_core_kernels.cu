@@ -1,5 +1,6 @@
-// Rung 4 kernels: conv2's forward and backward products on the tensor cores (TF32 mma.sync),
-// one image per block with everything it reads in shared memory.
+// Rung 4 kernels: conv2's forward and backward products on the tensor cores in TF32 (the
+// forward on mma.sync, the two backward products on Hopper's wgmma), one image per block
+// with everything it reads in shared memory.
 #include "05_cuda/tensor_core_kernels.h"
 
 #include "05_cuda/cuda_check.h"
@@ -12,6 +13,10 @@
 #include "05_cuda/sizes.h"
 #include "05_cuda/split_sum.cuh"
 #include "05_cuda/stage_to_shared.cuh"
+#include "05_cuda/wgmma_tf32.cuh"
+
+#include <stdexcept>
+#include <string>
 
 namespace stage05::tc {
 
@@ -21,6 +26,61 @@ using namespace sizes;
 constexpr int kPool1Windows = kPool1Size * kPool1Size;  // 169 positions per pool1 channel
 constexpr int kPool2Windows = kPool2Size * kPool2Size;  // 25 windows per conv2 channel
 constexpr int kConv2Fan = kConv1Channels * kTaps;       // 288 weights per conv2 filter
+
+// conv2's weights as dX's B (wgmma_tf32.cuh): k = tap * 64 + filter, n = channel.
+using InputGradientWeights = CoreMatrices<kConv1Channels>;
+
+// The forward kernel's share of the weights for the backward's dX: block b of the grid
+// writes the b-th slice of `arranged` (InputGradientWeights, kConv2Channels * kConv2Fan
+// floats), reading them from its own TF32 copy in shared memory, w [filter][kStride]. Laying
+// them out in every backward block instead cost that kernel 4 us on the H200: the layout
+// puts a filter's consecutive weights in 4 banks, so those stores conflicted 8 ways; here
+// each block writes 144 of them, in order.
+template <int kThreads, int kStride>
+__device__ void arrange_share(float* arranged, const float* w) {
+  constexpr int kCount = kConv2Channels * kConv2Fan;
+  const int share = (kCount + static_cast<int>(gridDim.x) - 1) / static_cast<int>(gridDim.x);
+  const int end = min(kCount, (static_cast<int>(blockIdx.x) + 1) * share);
+  for (int i = static_cast<int>(blockIdx.x) * share + static_cast<int>(threadIdx.x); i < end;
+       i += kThreads) {
+    int k, n;
+    InputGradientWeights::element(i, k, n);
+    const int tap = k / kConv2Channels, f = k % kConv2Channels, c = n;
+    arranged[i] = w[f * kStride + c * kTaps + tap];
+  }
+}
+
+// Runs kSteps steps of a warpgroup's product: load(s, a) loads step s's A fragment into a,
+// mma(s, a) issues step s's wgmma. The wgmmas of kBatch steps go out together, and the
+// next batch's loads run while they do: a wgmma takes many cycles from issue to result, and
+// waiting for each before loading the next would leave the tensor cores idle.
+template <int kSteps, int kBatch, typename Load, typename Mma>
+__device__ void wgmma_steps(Load load, Mma mma) {
+  static_assert(kSteps % kBatch == 0, "whole batches");
+  constexpr int kBatches = kSteps / kBatch;
+  uint32_t a[2][kBatch][4];  // two batches' A fragments: one being multiplied, one loading
+#pragma unroll
+  for (int i = 0; i < kBatch; ++i) load(i, a[0][i]);
+#pragma unroll
+  for (int batch = 0; batch < kBatches; ++batch) {
+#ifdef STAGE05_WGMMA
+    wgmma_fence();  // this batch's fragments were just loaded
+#endif
+#pragma unroll
+    for (int i = 0; i < kBatch; ++i) mma(batch * kBatch + i, a[batch % 2][i]);
+#ifdef STAGE05_WGMMA
+    wgmma_commit();
+    wgmma_wait<1>();  // the batch before has finished with its fragments' registers
+#endif
+    if (batch + 1 < kBatches) {
+#pragma unroll
+      for (int i = 0; i < kBatch; ++i) load((batch + 1) * kBatch + i, a[(batch + 1) % 2][i]);
+    }
+  }
+#ifdef STAGE05_WGMMA
+  wgmma_wait<0>();
+#endif
+}
 
 // kRows conv2 filters (288 weights each, from `from`) into shared rows of kStride floats,
 // rounded to TF32. 16-byte loads, and the loop unrolled so that each thread has several
@@ -40,6 +100,12 @@ __device__ void stage_weights(float* to, const float* from) {
 }
 
 // ---- conv2 + ReLU + pool, forward ---------------------------------------------------------
+//
+// On mma.sync (mma_tf32.cuh). A wgmma version of this kernel (a warpgroup's 64 rows being 16
+// windows x 4 corners, a warp per corner) took 15.1 us on the H200 against this one's 11.8
+// in the same run: its four corners met in shared memory for the pooling (32 KB stored and
+// loaded, two more barriers), where here a lane holds all four corners of its windows and
+// pooling is a max over four registers.
 //
 // Per image, C[row][filter] = sum_k A[row][k] B[k][filter] with k = tap * 32 + channel (so
 // that one 8-wide step of k is 8 channels of one tap) and A[row][k] = pool1[channel][y+ky]
@@ -83,11 +149,16 @@ __constant__ RowOrder<32> kForwardRows = order_rows<32, kPool2Windows>([](int w,
 // pooled outputs, kept in shared memory as well. (Copying the dense weights into shared
 // memory in the background during conv2, with cp.async, made the kernel 8% slower on the
 // H200: conv2's products are bound by shared-memory bandwidth, and the copy's stores took
-// their share of it.)
+// their share of it. Loading them into registers after the products instead lets their
+// latency pass while the sums are added and pooled.)
+//
+// The block also hands the backward kernel its weights: block b writes the b-th share of
+// `arranged`, the weights laid out for the input gradient's wgmma (kInputGradientWeights),
+// from its copy in shared memory.
 template <bool kDense>
 __global__ void __launch_bounds__(kForwardThreads)
     conv2_relu_pool_kernel(const float* pool1, const float* w, const float* b, float* pooled,
-                           uint8_t* argmax, fused::DenseHead head) {
+                           uint8_t* argmax, float* arranged, fused::DenseHead head) {
   wait_for_previous_kernel();  // before any memory is touched (overlapped_launch.cuh)
   extern __shared__ __align__(16) float smem[];
   float* in = smem;                                          // [32,13,13] pool1, TF32
@@ -100,6 +171,7 @@ __global__ void __launch_bounds__(kForwardThreads)
   stage_weights<kConv2Channels, kForwardWeightStride, kForwardThreads>(wt, w);
   if (t < kConv2Channels) bias[t] = b[t];
   __syncthreads();
+  arrange_share<kForwardThreads, kForwardWeightStride>(arranged, wt);
 
   const int warp = t / 32, lane = t % 32, g = lane / 4, q = lane % 4;
   const int tile = warp % 2;             // rows tile*16 .. tile*16+15 of kForwardRows
@@ -149,6 +221,10 @@ __global__ void __launch_bounds__(kForwardThreads)
     }
   }
 
+  // The dense layer's weights and mask, loading while the sums are added and pooled.
+  DenseRowInputs<kForwardThreads> dense_inputs;
+  if constexpr (kDense) dense_inputs = load_dense_row_inputs<kForwardThreads>(head, img);
+
   // The later parts of K hand their sums to part 0, which adds them in order of part.
   add_later_parts<kForwardKSplit, kForwardSums, kForwardPartLanes>(
       partial, part, t % kForwardPartLanes,
@@ -181,246 +257,256 @@ __global__ void __launch_bounds__(kForwardThreads)
   }
   if constexpr (kDense) {
     __syncthreads();
-    dense_softmax_row<kForwardThreads>(features, head, img);
+    dense_softmax_row<kForwardThreads>(features, head, img, dense_inputs);
   }
 }
 
 // ---- conv backward ------------------------------------------------------------------------
 //
-// d(loss)/d(conv2 output) is zero except at each pooling window's winner, so it is written
-// as a dense plane per filter, zero elsewhere, with a 2-wide zero border (rows and columns
-// -2..12) so that the input gradient's taps never need a bounds check. Then:
-//   dW2 [64 filters x 288] = D [64 x 100 positions] x im2col(pool1) [100 x 288]
-//   dX  [169 positions x 32 channels] = im2col(D) [169 x 576] x W2 [576 x 32],
-//         with k = tap * 64 + filter and im2col(D)[pos][k] = D[filter][y-ky][x-kx]
-// Both run dense: the zeros cost tensor-core time, which is cheap, instead of branches.
+// d(loss)/d(conv2 output), D, is zero except at each pooling window's winner. Both conv2
+// products run on wgmma (wgmma_tf32.cuh), dense, the zeros included (tensor-core time is
+// cheap; branches are not):
+//   dW2^T [288 (channel, tap) x 64 filters] = im2col(pool1)^T [288 x 104] x D^T [104 x 64],
+//         over the 100 conv2 positions that pooling reads (and 4 zeros, to whole k steps);
+//   dX [169 positions x 32 channels] = im2col(D) [169 x 576] x W2 [576 x 32],
+//         with k = tap * 64 + filter and im2col(D)[pos][k] = D[filter][y-ky][x-kx].
+// A, gathered from an image in shared memory, goes through registers (each lane loads its
+// fragment); B is read by the tensor cores from shared memory, so it is stored in their
+// layout: D^T as dW2's B, straight from the scatter, and the weights as dX's B, laid out
+// by the forward kernel (arrange_share). D is also written as a plane per filter with a
+// 2-wide zero border (rows and columns -2..12), so that dX's taps need no bounds check.
 
-// 16 warps: the block's 218 KB of shared memory leave room for one block per multiprocessor,
-// so its warps are all the parallel work there is to hide each other's shared-memory and
-// tensor-core latencies; with 8 the kernel took 11% longer.
+// 16 warps: the block's 219 KB of shared memory leave room for one block per
+// multiprocessor, so its warps are all the parallel work there is to hide each other's
+// latencies.
 constexpr int kBackwardWarps = 16;
 constexpr int kBackwardThreads = kBackwardWarps * 32;
 constexpr int kBorder = 2;
 constexpr int kPlaneSide = kPool1Size + kBorder;  // 15: conv2 rows -2..12
 // Per-filter stride of the padded planes: 232 = 8 (mod 32), so that the 8 positions x 4
-// filters of one dX fragment load fall in 32 different banks. dW2's fragment loads read 8
-// filters x 4 positions instead, and with that stride filters g and g + 4 would share a
-// bank (8 x 4 = 32): so the plane of every filter whose bit 2 is set starts 4 floats later
-// (a "skew"), which spreads those 8 filters over 8 different groups of 4 banks. dX's loads
-// only ever read 4 filters with the same bit 2 at once, so the skew moves all their lanes
-// alike and keeps them apart.
+// filters of one dX fragment load fall in 32 different banks (with the row order below).
 constexpr int kPlaneStride = 232;
-constexpr int kPlaneSkew = 4;
-static_assert(kPlaneStride >= kPlaneSide * kPlaneSide + kPlaneSkew, "a plane fits its stride");
-// Where filter f's plane starts.
-__device__ int plane_start(int f) {
-  return f * kPlaneStride + (f & 4 ? kPlaneSkew : 0);
-}
-// dX's rows: the 169 pool1 positions over 11 tiles of 16 rows, in an order whose A loads
-// are free of bank conflicts but for one group of 8 (row_order.cuh): lane q of position
-// p's row reads filter q's plane at p.
-__constant__ RowOrder<176> kInputGradientRows = order_rows<176, kPool1Windows>([](int p, int q) {
-  return (p / kPool1Size + kBorder) * kPlaneSide + p % kPool1Size + kBorder + q * kPlaneStride;
-});
-// conv2 weights [filter][288] padded to 296 = 8 (mod 32): dX's B loads conflict-free.
-constexpr int kBackwardWeightStride = kConv2Fan + 8;
-constexpr int kPositions =
-    2 * kPool2Size * 2 * kPool2Size;  // 100: conv2 outputs that pooling reads
+static_assert(kPlaneStride >= kPlaneSide * kPlaneSide, "a plane fits its stride");
+// dX: the 169 pool1 positions over three warpgroups' 64 rows, in an order whose A loads
+// are free of bank conflicts (row_order.cuh): lane q of position p's row reads filter q's
+// plane at p.
+constexpr int kInputGradientGroups = 3;
+__constant__ RowOrder<kInputGradientGroups * 64> kInputGradientRows =
+    order_rows<kInputGradientGroups * 64, kPool1Windows>([](int p, int q) {
+      return (p / kPool1Size + kBorder) * kPlaneSide + p % kPool1Size + kBorder + q * kPlaneStride;
+    });
+// k steps per batch of wgmmas (wgmma_steps): with 4 or 12 the kernel ran 0.1 and 1.1 us
+// slower on the H200.
+constexpr int kInputGradientBatch = 8;
+// dW2: the 288 (channel, tap) rows over five 64-row tiles (the last half full), K the 100
+// positions pooling reads, row by row, and 4 zeros.
+constexpr int kPositions = 2 * kPool2Size * 2 * kPool2Size;  // 100
+constexpr int kWeightGradientK = (kPositions + 7) / 8 * 8;   // 104
+constexpr int kWeightGradientTiles = (kConv2Fan + 63) / 64;  // 5
+using WeightGradientD = CoreMatrices<kConv2Channels>;         // D^T: k = position, n = filter
+// pool1 for dW2's A loads, a channel every 180 floats: lane (g, q) reads channel-and-tap row
+// g at position q, and of the strides from 169 up, 179 and 180 spread those 32 reads over
+// the most banks (1.19 wavefronts per load on average, by counting; 1.53 at 169).
+constexpr int kWeightGradientChannelStride = 180;
+constexpr int kWeightGradientIn = kConv1Channels * kWeightGradientChannelStride;
+// dp1 is written only after dW2 has finished with D^T: they share their floats.
+constexpr int kDp1OrD = kWeightGradientK * kConv2Channels;
+static_assert(kDp1OrD >= kPool1Out, "dp1 fits where D^T was");
 constexpr size_t kBackwardSmem =
-    sizeof(float) * (3 * kPool1Out + kConv2Channels * kPlaneStride +
-                     kConv2Channels * kBackwardWeightStride + kImage + kFlat) +
+    sizeof(float) * (kWeightGradientIn + kPool1Out + kDp1OrD + kConv2Channels * kPlaneStride +
+                     kConv2Channels * kConv2Fan + kImage + kFlat) +
     sizeof(uint8_t) * (kPool1Out + kFlat);
 // pool1_conv1_backward's scratch is the planes, which nothing reads by then.
 static_assert(kPool1Conv1Scratch<kBackwardWarps> <= kConv2Channels * kPlaneStride);
 
-// Offset of conv2 output position p (0..99, 10x10) in its padded plane; p >= 100 (padding
-// of the last k step) gives 0, a border cell, which is zero.
-__device__ int plane_offset(int p) {
-  return p < kPositions ? (p / 10 + kBorder) * kPlaneSide + p % 10 + kBorder : 0;
-}
 // Offset in a pool1 channel of the top-left input of conv2 output position p (0 if p >= 100:
-// its A value is zero, so any valid address will do).
+// its B value is zero, so any valid address will do).
 __device__ int patch_offset(int p) {
   return p < kPositions ? p / 10 * kPool1Size + p % 10 : 0;
+}
+
+// dW2^T's rows 64 * tile .. 64 * tile + 63, by one warpgroup (warp: its warp in the group),
+// into the image's partials.
+__device__ void weight_gradient_tile(int tile, int warp, int lane, const float* in,
+                                     const float* d, float* out) {
+  const int g = lane / 4, q = lane % 4;
+  int row[2], row_at[2];  // the lane's rows g and g + 8, and where their patches start
+#pragma unroll
+  for (int h = 0; h < 2; ++h) {
+    row[h] = 64 * tile + 16 * warp + g + 8 * h;
+    const int c = row[h] / kTaps, tap = row[h] % kTaps;  // rows past 287: loads of row 0's
+    row_at[h] = row[h] < kConv2Fan
+                    ? c * kWeightGradientChannelStride + tap / kKernel * kPool1Size + tap % kKernel
+                    : 0;
+  }
+  float acc[32] = {};  // [filter tile of 8][fragment], the D layout of wgmma_tf32.cuh
+  const uint64_t positions = wgmma_descriptor<kConv2Channels>(d);
+  constexpr int kSteps = kWeightGradientK / 8;  // 13
+  wgmma_steps<kSteps, kSteps>(
+      [&](int step, uint32_t(&af)[4]) {
+        const int lo = patch_offset(step * 8 + q), hi = patch_offset(step * 8 + q + 4);
+        af[0] = bits_at(in + row_at[0] + lo);
+        af[1] = bits_at(in + row_at[1] + lo);
+        af[2] = bits_at(in + row_at[0] + hi);
+        af[3] = bits_at(in + row_at[1] + hi);
+      },
+      [&](int step, const uint32_t(&af)[4]) {
+        wgmma_tf32_n64(acc, af, positions + step * wgmma_step<kConv2Channels>());
+      });
+  wgmma_settle(acc);
+  // dW2[filter][channel * 9 + tap]: 8 lanes write 8 consecutive rows of one filter.
+#pragma unroll
+  for (int h = 0; h < 2; ++h) {
+    if (row[h] >= kConv2Fan) continue;  // a padding row
+#pragma unroll
+    for (int j = 0; j < kConv2Channels / 8; ++j)
+#pragma unroll
+      for (int e = 0; e < 2; ++e)
+        out[layout::kConv2Weight + (8 * j + 2 * q + e) * kConv2Fan + row[h]] = acc[4 * j + 2 * h + e];
+  }
 }
 
 __global__ void __launch_bounds__(kBackwardThreads)
     conv_backward_kernel(const float* images, const float* pool1, const uint8_t* pool1_argmax,
                          const uint8_t* pool2_argmax, const float* dpool2,
-                         const float* conv2_weight, float* partials) {
+                         const float* arranged, float* partials) {
   wait_for_previous_kernel();  // before any memory is touched (overlapped_launch.cuh)
   extern __shared__ __align__(16) float smem[];
-  float* in = smem;                // [32,13,13] pool1, TF32 (the products')
-  float* p1 = in + kPool1Out;      // [32,13,13] pool1 exactly (the ReLU's)
-  float* dp1 = p1 + kPool1Out;     // [32,13,13] d(loss)/d(pool1)
-  float* plane = dp1 + kPool1Out;  // [64][232] d(loss)/d(conv2 out), padded, TF32
-  float* wt = plane + kConv2Channels * kPlaneStride;       // [64][296] conv2 weights, TF32
-  float* x = wt + kConv2Channels * kBackwardWeightStride;  // [28,28] the image
-  float* g2 = x + kImage;                                  // [64,25] d(loss)/d(pool2)
-  uint8_t* a1 = reinterpret_cast<uint8_t*>(g2 + kFlat);    // [32,13,13] pool1 winners
-  uint8_t* a2 = a1 + kPool1Out;                            // [64,25] pool2 winners
+  float* in = smem;                          // [32][180] pool1, TF32 (dW2's A)
+  float* p1 = in + kWeightGradientIn;        // [32,13,13] pool1 exactly (the ReLU's)
+  float* d = p1 + kPool1Out;                 // D^T, dW2's B (WeightGradientD), TF32
+  float* dp1 = d;                            // [32,13,13] d(loss)/d(pool1), after dW2
+  float* plane = d + kDp1OrD;                // [64][232] D, padded planes, TF32 (dX's A)
+  float* wt = plane + kConv2Channels * kPlaneStride;  // dX's B (kInputGradientWeights), TF32
+  float* x = wt + kConv2Channels * kConv2Fan;         // [28,28] the image
+  float* g2 = x + kImage;                             // [64,25] d(loss)/d(pool2)
+  uint8_t* a1 = reinterpret_cast<uint8_t*>(g2 + kFlat);  // [32,13,13] pool1 winners
+  uint8_t* a2 = a1 + kPool1Out;                          // [64,25] pool2 winners
 
   const int img = blockIdx.x, t = threadIdx.x;
   float* out = partials + int64_t{img} * layout::kConvTotal;
   constexpr int T = kBackwardThreads;
-  stage<sizeof(float) * kPool1Out, T, true>(in, pool1 + int64_t{img} * kPool1Out);
   stage<sizeof(float) * kPool1Out, T>(p1, pool1 + int64_t{img} * kPool1Out);
   stage<sizeof(float) * kImage, T>(x, images + int64_t{img} * kImage);
   stage<sizeof(float) * kFlat, T>(g2, dpool2 + int64_t{img} * kFlat);
   stage<kPool1Out, T>(a1, pool1_argmax + int64_t{img} * kPool1Out);
   stage<kFlat, T>(a2, pool2_argmax + int64_t{img} * kFlat);
-  stage_weights<kConv2Channels, kBackwardWeightStride, T>(wt, conv2_weight);
+  stage<sizeof(float) * kConv2Channels * kConv2Fan, T>(wt, arranged);
   for (int i = t; i < kConv2Channels * kPlaneStride / 4; i += T)
     reinterpret_cast<float4*>(plane)[i] = make_float4(0, 0, 0, 0);
+  for (int i = t; i < kDp1OrD / 4; i += T) reinterpret_cast<float4*>(d)[i] = make_float4(0, 0, 0, 0);
   __syncthreads();
-  // Each window's gradient goes to its winner (windows do not overlap: plain stores).
+  // pool1 again, rounded, into channels of 180 floats; each window's gradient to its winner
+  // (windows do not overlap: plain stores), in the planes and in D^T.
+  for (int i = t; i < kPool1Out; i += T)
+    in[i / kPool1Windows * kWeightGradientChannelStride + i % kPool1Windows] = round_to_tf32(p1[i]);
   for (int i = t; i < kFlat; i += T) {
     const int f = i / kPool2Windows, w = i % kPool2Windows, corner = a2[i];
     const int y = 2 * (w / kPool2Size) + corner / 2, xx = 2 * (w % kPool2Size) + corner % 2;
-    plane[plane_start(f) + (y + kBorder) * kPlaneSide + xx + kBorder] = round_to_tf32(g2[i]);
+    const float v = round_to_tf32(g2[i]);
+    plane[f * kPlaneStride + (y + kBorder) * kPlaneSide + xx + kBorder] = v;
+    d[WeightGradientD::at(y * 10 + xx, f)] = v;
   }
   if (t < kConv2Channels) {  // the bias gradient: a plain float32 sum, no product to round
     float db = 0;
     for (int w = 0; w < kPool2Windows; ++w) db += g2[t * kPool2Windows + w];
     out[layout::kConv2Bias + t] = db;
   }
+#ifdef STAGE05_WGMMA
+  fence_shared_for_wgmma();  // the tensor cores read wt and d next
+#endif
   __syncthreads();
 
-  const int warp = t / 32, lane = t % 32, g = lane / 4, q = lane % 4;
-  {  // dW2: M = 64 filters (4 tiles), N = 288 (36 tiles), K = 100 positions (13 steps).
-    // Each warp: all 4 filter tiles x the column tiles warp, warp + 8, ... (5 or 4 of them).
-    constexpr int kColumnTiles = kConv2Fan / 8,
-                  kMine = (kColumnTiles + kBackwardWarps - 1) / kBackwardWarps;
-    int column_at[kMine];  // where column (channel, tap) starts in pool1, for column g of each tile
+  const int warp = t / 32, lane = t % 32, g = lane / 4, q = lane % 4, group = warp / 4;
+  // dW2: warpgroup G takes tile G, and the first takes the half-full fifth tile as well.
+  // (Splitting that tile's filters four ways, one quarter per warpgroup, ran no faster on
+  // the H200: 15.3 us for the kernel against 15.2.)
+  weight_gradient_tile(group, warp % 4, lane, in, d, out);
+  if (group == 0) weight_gradient_tile(kWeightGradientTiles - 1, warp % 4, lane, in, d, out);
+  __syncthreads();  // D^T is read: dp1 may take its place
+
+  // dX: warpgroup G takes rows 64G .. 64G+63 of kInputGradientRows over all of K; the fourth
+  // warpgroup has no rows and waits at the barrier below.
+  if (group < kInputGradientGroups) {
+    // The lane's rows g and g+8: which position each computes, whether it is kept, and
+    // where it is in the planes.
+    int pos_of[2], row_at[2];
+    bool kept[2];
 #pragma unroll
-    for (int i = 0; i < kMine; ++i) {
-      const int col = (warp + i * kBackwardWarps) * 8 + g, c = col / kTaps, tap = col % kTaps;
-      // A tile past the last column is skipped; 0 keeps its (unused) loads inside `in`.
-      column_at[i] =
-          col < kConv2Fan ? c * kPool1Windows + tap / kKernel * kPool1Size + tap % kKernel : 0;
+    for (int h = 0; h < 2; ++h) {
+      pos_of[h] = row_output(kInputGradientRows, 16 * warp + g + 8 * h, kept[h]);
+      row_at[h] =
+          (pos_of[h] / kPool1Size + kBorder) * kPlaneSide + pos_of[h] % kPool1Size + kBorder;
     }
-    float acc[4][kMine][4] = {};
-    constexpr int kSteps = (kPositions + 7) / 8;
-#pragma unroll
-    for (int step = 0; step < kSteps; ++step) {
-      const int p_lo = step * 8 + q, p_hi = p_lo + 4;
-      const int a_lo = plane_offset(p_lo), a_hi = plane_offset(p_hi);
-      const int b_lo = patch_offset(p_lo), b_hi = patch_offset(p_hi);
-      uint32_t bf[kMine][2];
-#pragma unroll
-      for (int i = 0; i < kMine; ++i) {
-        bf[i][0] = bits_at(in + b_lo + column_at[i]);
-        bf[i][1] = bits_at(in + b_hi + column_at[i]);
-      }
-#pragma unroll
-      for (int mt = 0; mt < 4; ++mt) {
-        const float* rows = plane + plane_start(mt * 16 + g);  // g + 8: same skew, 8 strides on
-        const uint32_t af[4] = {bits_at(rows + a_lo), bits_at(rows + 8 * kPlaneStride + a_lo),
-                                bits_at(rows + a_hi), bits_at(rows + 8 * kPlaneStride + a_hi)};
-#pragma unroll
-        for (int i = 0; i < kMine; ++i)
-          if (warp + i * kBackwardWarps < kColumnTiles) mma_tf32(acc[mt][i], af, bf[i]);
-      }
-    }
-#pragma unroll
-    for (int mt = 0; mt < 4; ++mt)
-#pragma unroll
-      for (int i = 0; i < kMine; ++i) {
-        const int col = (warp + i * kBackwardWarps) * 8 + 2 * q;
-        if (col >= kConv2Fan) continue;
-        float* row = out + layout::kConv2Weight + (mt * 16 + g) * kConv2Fan + col;
-        *reinterpret_cast<float2*>(row) = make_float2(acc[mt][i][0], acc[mt][i][1]);
-        *reinterpret_cast<float2*>(row + 8 * kConv2Fan) = make_float2(acc[mt][i][2], acc[mt][i][3]);
-      }
-  }
-  {  // dX: M = 169 positions (11 tiles), N = 32 channels (4 tiles), K = 576 (72 steps).
-    // Shared-memory loads, not the tensor cores, bound this product, so the warps are laid
-    // out for reuse: warp (group, part) takes 3 position tiles (the last group 2) x all 4
-    // channel tiles, over a quarter of K. Each A fragment then serves 4 products and each B
-    // fragment 3: 20 loads for 12 products, where whole-K warps of 2 x 2 tiles needed 12 for 4.
-    // The four parts of K are added after the loop in a fixed order, so the sum does not
-    // depend on which warp finishes first. A multiprocessor's four schedulers each take
-    // every fourth warp, so warp w is group (w + w / 4) % 4: each scheduler gets one warp of
-    // every group, the short last group's among them (warp % 4 as the group gave one
-    // scheduler all of the short group's warps and the other three 3 tiles' worth each).
-    constexpr int kRowTiles = (kPool1Windows + 15) / 16;  // 11
-    constexpr int kParts = 4, kGroups = kBackwardWarps / kParts;
-    constexpr int kMine = (kRowTiles + kGroups - 1) / kGroups;  // 3
-    constexpr int kChannelTiles = kConv1Channels / 8;           // 4
     constexpr int kFilterSteps = kConv2Channels / 8;
-    constexpr int kStepsPerPart = kTaps * kFilterSteps / kParts;  // 18
-    static_assert(kTaps * kFilterSteps % kParts == 0, "K splits into whole steps");
-    static_assert(kGroups == 4, "one warp of each group per scheduler");
-    const int group = (warp + warp / kGroups) % kGroups, part = warp / kGroups;
-    // The lane's rows g and g+8 of each tile: which position each computes (of
-    // kInputGradientRows), whether it is kept, and where it is in the planes.
-    int pos_of[kMine][2], row_at[kMine][2];
-    bool kept[kMine][2];
+    float acc[16] = {};  // [channel tile of 8][fragment], the D layout of wgmma_tf32.cuh
+    const uint64_t weights = wgmma_descriptor<kConv1Channels>(wt);
+    wgmma_steps<kTaps * kFilterSteps, kInputGradientBatch>(
+        [&](int step, uint32_t(&af)[4]) {
+          const int tap = step / kFilterSteps, f = step % kFilterSteps * 8 + q;
+          const int ky = tap / kKernel, kx = tap % kKernel;
+          const int k_lo = f * kPlaneStride - ky * kPlaneSide - kx;
+          const int k_hi = k_lo + 4 * kPlaneStride;  // filter f + 4
+          af[0] = bits_at(plane + row_at[0] + k_lo);
+          af[1] = bits_at(plane + row_at[1] + k_lo);
+          af[2] = bits_at(plane + row_at[0] + k_hi);
+          af[3] = bits_at(plane + row_at[1] + k_hi);
+        },
+        [&](int step, const uint32_t(&af)[4]) {
+          wgmma_tf32_n32(acc, af, weights + step * wgmma_step<kConv1Channels>());
+        });
+    wgmma_settle(acc);
 #pragma unroll
-    for (int i = 0; i < kMine; ++i)
+    for (int h = 0; h < 2; ++h) {
+      if (!kept[h]) continue;  // a padding row
 #pragma unroll
-      for (int h = 0; h < 2; ++h) {
-        const bool tile_exists = group * kMine + i < kRowTiles;  // the last group has 2 tiles
-        const int row = tile_exists ? (group * kMine + i) * 16 + g + 8 * h : 0;
-        const int pos = row_output(kInputGradientRows, row, kept[i][h]);
-        kept[i][h] = kept[i][h] && tile_exists;
-        pos_of[i][h] = pos;
-        row_at[i][h] = (pos / kPool1Size + kBorder) * kPlaneSide + pos % kPool1Size + kBorder;
-      }
-    float acc[kMine][kChannelTiles][4] = {};
-#pragma unroll 6
-    for (int s = 0; s < kStepsPerPart; ++s) {
-      const int step = part * kStepsPerPart + s;
-      const int tap = step / kFilterSteps, f = step % kFilterSteps * 8 + q;
-      const int ky = tap / kKernel, kx = tap % kKernel;
-      // Filter f (f % 8 < 4) and filter f + 4, whose plane is skewed.
-      const int k_lo = plane_start(f) - ky * kPlaneSide - kx;
-      const int k_hi = k_lo + plane_start(f + 4) - plane_start(f);
-      uint32_t bf[kChannelTiles][2];
+      for (int nt = 0; nt < kConv1Channels / 8; ++nt)
 #pragma unroll
-      for (int nt = 0; nt < kChannelTiles; ++nt) {
-        const float* wp = wt + f * kBackwardWeightStride + (nt * 8 + g) * kTaps + tap;
-        bf[nt][0] = bits_at(wp);
-        bf[nt][1] = bits_at(wp + 4 * kBackwardWeightStride);
-      }
-#pragma unroll
-      for (int i = 0; i < kMine; ++i) {
-        if (group * kMine + i >= kRowTiles) continue;
-        const uint32_t af[4] = {
-            bits_at(plane + row_at[i][0] + k_lo), bits_at(plane + row_at[i][1] + k_lo),
-            bits_at(plane + row_at[i][0] + k_hi), bits_at(plane + row_at[i][1] + k_hi)};
-#pragma unroll
-        for (int nt = 0; nt < kChannelTiles; ++nt) mma_tf32(acc[i][nt], af, bf[nt]);
-      }
-    }
-    for (int turn = 0; turn < kParts; ++turn) {  // part 0 stores, parts 1, 2, 3 add, in turn
-      if (part == turn) {
-#pragma unroll
-        for (int i = 0; i < kMine; ++i)
-#pragma unroll
-          for (int h = 0; h < 2; ++h) {
-            if (!kept[i][h]) continue;  // a padding row
-#pragma unroll
-            for (int nt = 0; nt < kChannelTiles; ++nt)
-#pragma unroll
-              for (int j = 0; j < 2; ++j) {
-                float& d = dp1[(nt * 8 + 2 * q + j) * kPool1Windows + pos_of[i][h]];
-                d = (turn == 0 ? 0.0f : d) + acc[i][nt][2 * h + j];
-              }
-          }
-      }
-      __syncthreads();
+        for (int j = 0; j < 2; ++j)
+          dp1[(nt * 8 + 2 * q + j) * kPool1Windows + pos_of[h]] = acc[4 * nt + 2 * h + j];
     }
   }
+  __syncthreads();
 
   // pool1, ReLU and conv1 backward on the CUDA cores, as rung 3 (exact pool1 values decide
   // the ReLU, not their TF32 roundings).
   pool1_conv1_backward<kBackwardWarps>(p1, dp1, x, a1, plane, out);
 }
 
+// Writes 1 where the code this GPU runs was compiled with the wgmma instructions.
+__global__ void report_wgmma_kernel(int* has) {
+#ifdef STAGE05_WGMMA
+  *has = 1;
+#else
+  *has = 0;
+#endif
+}
+
 }  // namespace
 
+bool gpu_runs_wgmma() {
+  int* has = nullptr;
+  CUDA_CHECK(cudaMalloc(&has, sizeof(int)));
+  report_wgmma_kernel<<<1, 1>>>(has);
+  int host = 0;
+  const cudaError_t launched = cudaGetLastError();
+  if (launched == cudaSuccess) CUDA_CHECK(cudaMemcpy(&host, has, sizeof(int), cudaMemcpyDeviceToHost));
+  CUDA_CHECK(cudaFree(has));
+  CUDA_CHECK(launched);
+  return host == 1;
+}
+
 void set_kernel_attributes() {
+  if (!gpu_runs_wgmma()) {
+    int device = 0;
+    cudaDeviceProp p{};
+    CUDA_CHECK(cudaGetDevice(&device));
+    CUDA_CHECK(cudaGetDeviceProperties(&p, device));
+    throw std::runtime_error("rung 4 runs on wgmma, which only code built for sm_90a has on an "
+                             "sm_90 GPU (H100, H200); this GPU (" + std::string(p.name) + ", sm_" +
+                             std::to_string(p.major) + std::to_string(p.minor) +
+                             ") runs code built without it");
+  }
   for (auto kernel : {conv2_relu_pool_kernel<false>, conv2_relu_pool_kernel<true>}) {
     allow_shared_memory(reinterpret_cast<const void*>(kernel), "rung 4's conv2_relu_pool_kernel",
                         kForwardSmem);
@@ -430,23 +516,27 @@ void set_kernel_attributes() {
 }
 
 void conv2_relu_pool(const float* pool1, const float* w, const float* b, float* pooled,
-                     uint8_t* argmax, int n, cudaStream_t stream) {
+                     uint8_t* argmax, float* arranged, int n, cudaStream_t stream) {
   launch_overlapped("tc conv2_relu_pool_kernel", conv2_relu_pool_kernel<false>, n, kForwardThreads,
-                    kForwardSmem, stream, pool1, w, b, pooled, argmax, fused::DenseHead{});
+                    kForwardSmem, stream, pool1, w, b, pooled, argmax, arranged,
+                    fused::DenseHead{});
 }
 
 void conv2_relu_pool_dense(const float* pool1, const float* w, const float* b, float* pooled,
-                           uint8_t* argmax, const fused::DenseHead& head, cudaStream_t stream) {
+                           uint8_t* argmax, float* arranged, const fused::DenseHead& head,
+                           cudaStream_t stream) {
+  static_assert(kArrangedWeights == kConv2Channels * kConv2Fan, "one layout of the weights");
   launch_overlapped("tc conv2_relu_pool_kernel with dense", conv2_relu_pool_kernel<true>, head.n,
-                    kForwardThreads, kForwardSmem, stream, pool1, w, b, pooled, argmax, head);
+                    kForwardThreads, kForwardSmem, stream, pool1, w, b, pooled, argmax, arranged,
+                    head);
 }
 
 void conv_backward(const float* images, const float* pool1, const uint8_t* pool1_argmax,
-                   const uint8_t* pool2_argmax, const float* dpool2, const float* conv2_weight,
+                   const uint8_t* pool2_argmax, const float* dpool2, const float* arranged,
                    float* partials, int n, cudaStream_t stream) {
   launch_overlapped("tc conv_backward_kernel", conv_backward_kernel, n, kBackwardThreads,
                     kBackwardSmem, stream, images, pool1, pool1_argmax, pool2_argmax, dpool2,
-                    conv2_weight, partials);
+                    arranged, partials);
 }
 
 }  // namespace stage05::tc

@@ -2,6 +2,7 @@
 
 #include "05_cuda/param_layout.h"
 #include "05_cuda/sizes.h"
+#include "05_cuda/tensor_core_kernels.h"
 
 namespace stage05 {
 
@@ -43,7 +44,8 @@ Workspace::Workspace(int capacity_)
       dconv1(poisoned<float>(size_t(capacity_) * kConv1Out)),
       pool1_arg(poisoned<uint8_t>(size_t(capacity_) * kPool1Out)),
       pool2_arg(poisoned<uint8_t>(size_t(capacity_) * kPool2Out)),
-      partials(poisoned<float>(size_t(capacity_) * layout::kConvTotal)) {
+      partials(poisoned<float>(size_t(capacity_) * layout::kConvTotal)),
+      tensor_weights(poisoned<float>(tc::kArrangedWeights)) {
   reset_optimiser();
 }
 

@@ -70,6 +70,9 @@ struct Workspace {
   DeviceBuffer<uint8_t> pool2_arg;  ///< [B,1600]
   DeviceBuffer<float> partials;     ///< [B, conv parameters]: per-image conv gradients
 
+  // Rung 4.
+  DeviceBuffer<float> tensor_weights;  ///< conv2's weights laid out for the tensor cores
+
   /// Sets the clock and Adam's moments to zero (a fresh optimiser), waiting for it.
   void reset_optimiser();
 };

@@ -82,14 +82,15 @@ TEST(TensorCores, Conv2ForwardIsWithinTheTf32Bound) {
   const std::vector<float> pool1 = activations(size_t(n) * kPool1Out, rng);
   const std::vector<float> w = uniform(size_t(kConv2Channels) * kFan2, -0.1f, 0.1f, rng);
   const std::vector<float> b = uniform(kConv2Channels, -0.1f, 0.1f, rng);
-  DeviceBuffer<float> d_pool1(pool1.size()), d_w(w.size()), d_b(b.size()), d_out(size_t(n) * kFlat);
+  DeviceBuffer<float> d_pool1(pool1.size()), d_w(w.size()), d_b(b.size()), d_out(size_t(n) * kFlat),
+      d_arranged(tc::kArrangedWeights);
   DeviceBuffer<uint8_t> d_arg(size_t(n) * kFlat);
   d_pool1.upload(pool1);
   d_w.upload(w);
   d_b.upload(b);
   set_kernel_attributes(Rung::tensor);
-  tc::conv2_relu_pool(d_pool1.data(), d_w.data(), d_b.data(), d_out.data(), d_arg.data(), n,
-                      nullptr);
+  tc::conv2_relu_pool(d_pool1.data(), d_w.data(), d_b.data(), d_out.data(), d_arg.data(),
+                      d_arranged.data(), n, nullptr);
   const std::vector<float> out = d_out.to_host();
   const std::vector<uint8_t> arg = d_arg.to_host();
 
@@ -145,7 +146,8 @@ TEST(TensorCores, ConvBackwardIsWithinTheTf32Bound) {
   const std::vector<float> w2 = uniform(size_t(kConv2Channels) * kFan2, -0.1f, 0.1f, rng);
 
   DeviceBuffer<float> d_images(images.size()), d_pool1(pool1.size()), d_dpool2(dpool2.size()),
-      d_w2(w2.size()), d_partials(size_t(n) * layout::kConvTotal);
+      d_w2(w2.size()), d_partials(size_t(n) * layout::kConvTotal),
+      d_arranged(tc::kArrangedWeights);
   DeviceBuffer<uint8_t> d_arg1(arg1.size()), d_arg2(arg2.size());
   d_images.upload(images);
   d_pool1.upload(pool1);
@@ -154,8 +156,15 @@ TEST(TensorCores, ConvBackwardIsWithinTheTf32Bound) {
   d_arg1.upload(arg1);
   d_arg2.upload(arg2);
   set_kernel_attributes(Rung::tensor);
+  {  // The forward kernel lays out the weights for the backward (its outputs are not needed).
+    DeviceBuffer<float> d_bias(kConv2Channels), d_pooled(size_t(n) * kFlat);
+    DeviceBuffer<uint8_t> d_winners(size_t(n) * kFlat);
+    d_bias.upload(std::vector<float>(kConv2Channels, 0.0f));
+    tc::conv2_relu_pool(d_pool1.data(), d_w2.data(), d_bias.data(), d_pooled.data(),
+                        d_winners.data(), d_arranged.data(), n, nullptr);
+  }
   tc::conv_backward(d_images.data(), d_pool1.data(), d_arg1.data(), d_arg2.data(), d_dpool2.data(),
-                    d_w2.data(), d_partials.data(), n, nullptr);
+                    d_arranged.data(), d_partials.data(), n, nullptr);
   const std::vector<float> partials = d_partials.to_host();
 
   BoundCheck dw2{"conv2 weight"}, db2{"conv2 bias"}, dw1{"conv1 weight"}, db1{"conv1 bias"};
