@@ -34,7 +34,8 @@ constexpr int kArrangedWeights = 64 * 288;
 
 /// Raises the shared-memory limit of both kernels (each needs more than 48 KB). Call once
 /// before the first launch (and before capturing a graph). Throws, saying why, where the
-/// GPU cannot run them: without wgmma (gpu_runs_wgmma, wgmma_tf32.cuh) or with too little shared memory.
+/// GPU cannot run them: without wgmma (gpu_runs_wgmma, wgmma_tf32.cuh) or with too little
+/// shared memory.
 void set_kernel_attributes();
 
 /// conv2 + ReLU + 2x2 max pooling on the tensor cores, without the dense layer (for the

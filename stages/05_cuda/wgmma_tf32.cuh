@@ -40,8 +40,8 @@ bool gpu_runs_wgmma();
 template <int kN>
 struct CoreMatrices {
   static_assert(kN % 8 == 0, "whole groups of 8 columns");
-  static constexpr int kCoreFloats = 32;                     ///< 8 columns x 4 k, 128 bytes
-  static constexpr int kStepFloats = kN / 8 * kCoreFloats;   ///< all columns, 4 k
+  static constexpr int kCoreFloats = 32;                    ///< 8 columns x 4 k, 128 bytes
+  static constexpr int kStepFloats = kN / 8 * kCoreFloats;  ///< all columns, 4 k
   /// Offset of element (k, n).
   __host__ __device__ static constexpr int at(int k, int n) {
     return k / 4 * kStepFloats + n / 8 * kCoreFloats + n % 8 * 4 + k % 4;
@@ -120,9 +120,9 @@ __device__ inline void wgmma_tf32_n64(float (&d)[32], const uint32_t (&a)[4], ui
       "{%32, %33, %34, %35}, %36, accumulate, 1, 1;\n}\n"
       : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]),
         "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]),
-        "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]),
-        "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]),
-        "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
+        "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]),
+        "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]),
+        "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b));
 #else
   (void)d, (void)a, (void)b;
