@@ -447,8 +447,8 @@ def stage06_steps(store):
             notes.append(f"One GPU at batch 256 trains {2 * at[128] / at[256]:.2f}x the images/s "
                          "of batch 128.")
     if runs.get("commit"):  # carried from an earlier GPU run that measured stage 06
-        notes.append(f"Stage 06's runs are carried over from an earlier GPU run (commit "
-                     f"{runs['commit'][:7]}); the results file's other rows are from a later one.")
+        notes.append("Stage 06's runs are carried over from an earlier GPU run than the results "
+                     "file's other rows (the file names its commit).")
     one, beside = runs.get("g1-strong"), runs.get("stage05")
     if one and beside:
         nograph = runs.get("g1-nograph")
