@@ -69,6 +69,11 @@ fused::DenseHead dense_head(Workspace& ws, int n, const float* mask, const int* 
           n};
 }
 
+// conv2's weights where training keeps them.
+const float* conv2_weight(Workspace& ws) {
+  return ws.params.data() + layout::kConv2Weight;
+}
+
 // conv2, ReLU and pooling with the dense layer in the same kernel, pool2 kept in shared
 // memory for it: rung 3's kernel (fused::conv2_relu_pool_dense) or rung 4's, which runs
 // conv2 on the tensor cores (tc::conv2_relu_pool_dense, with where it lays out the weights
@@ -81,7 +86,7 @@ using Conv2DenseKernel =
 Launch conv2_dense_launch(const std::string& conv2, Conv2DenseKernel kernel, Workspace& ws, int n,
                           const float* mask, const int* labels) {
   const float* pool1 = ws.pool1_out.data();
-  const float* w = ws.params.data() + layout::kConv2Weight;
+  const float* w = conv2_weight(ws);
   const float* b = ws.params.data() + layout::kConv2Bias;
   float* pool2 = ws.pool2_out.data();
   uint8_t* arg2 = ws.pool2_arg.data();
@@ -110,10 +115,6 @@ struct ConvBackwardArgs {
 double conv_backward_bytes(int n) {
   return double(n) *
          (kFloat * (kImage + kPool1Out + kFlat + layout::kConvTotal) + kPool1Out + kFlat);
-}
-
-const float* conv2_weight(Workspace& ws) {
-  return ws.params.data() + layout::kConv2Weight;
 }
 
 Launch conv_backward_launch(Workspace& ws, int n) {
