@@ -6,9 +6,11 @@
 #include <string>
 
 #include "05_cuda/adam_update.cuh"
+#include "05_cuda/conv1_relu_pool_block.cuh"
 #include "05_cuda/cuda_check.h"
 #include "05_cuda/dense_softmax_row.cuh"
 #include "05_cuda/device_random.h"
+#include "05_cuda/draw_row.cuh"
 #include "05_cuda/overlapped_launch.cuh"
 #include "05_cuda/param_layout.h"
 #include "05_cuda/pool1_conv1_backward.cuh"
@@ -32,38 +34,6 @@ __device__ int global_index() {
 
 // ---- the batch: one block per row ---------------------------------------------------------
 
-// Row `row` of the batch: finds which image of the set it is (the epoch's shuffle), stores its
-// label and, if `dropout`, its row of the mask, and returns the image's pixels in the set.
-// Every thread of the block must call it (it holds a __syncthreads).
-template <int kThreads>
-__device__ const float* draw_row(const BatchSource& source, const StepClock* clock, bool dropout,
-                                 int row, int* labels, float* mask) {
-  // The row's mask bits are its place in the whole batch's mask: 25 whole 64-bit words
-  // (device_random.h), one hash each, shared by the block rather than hashed per element.
-  static_assert(kFlat % 64 == 0, "a row of the mask is whole 64-bit words");
-  constexpr int kWords = kFlat / 64;
-  static_assert(kThreads >= kWords, "a thread per word of the row's mask");
-  __shared__ int src;
-  __shared__ uint64_t bits[kWords];
-  const int64_t step = clock->step + source.step_offset;
-  if (threadIdx.x == 0) {  // the shuffle: which image of the set is this row of the batch
-    const ShufflePermutation order = ShufflePermutation::make(
-        source.set_size, derive_key(source.seed, 2, step / source.steps_per_epoch));
-    src = static_cast<int>(order(source.begin + row));
-    labels[row] = source.set_labels[src];
-  }
-  if (dropout && threadIdx.x < kWords) {
-    const int64_t first_word = int64_t{row + source.row_offset} * kWords;
-    bits[threadIdx.x] = dropout_bits(dropout_key(source.seed, step), first_word + threadIdx.x);
-  }
-  __syncthreads();
-  if (dropout) {
-    for (int i = threadIdx.x; i < kFlat; i += kThreads)
-      mask[int64_t{row} * kFlat + i] = (bits[i / 64] >> (i % 64)) & 1 ? 2.0f : 0.0f;
-  }
-  return source.set_images + int64_t{src} * kImage;
-}
-
 constexpr int kPrepareThreads = 256;
 static_assert(kImage % 4 == 0, "images are copied as float4");
 
@@ -84,47 +54,17 @@ __global__ void __launch_bounds__(kPrepareThreads)
 constexpr int kConv1PerThread = 8;  // channels per thread: the 4x4 patch is loaded once for 8
 constexpr int kConv1Threads = kPool1Windows * (kConv1Channels / kConv1PerThread);  // 676
 
-// The work of both conv1 kernels, whose threads have just written image `img` into shared x
-// (the __syncthreads after the weights below makes it visible to the whole block).
-__device__ void conv1_relu_pool_block(const float* x, const float* w, const float* b, float* pooled,
-                                      uint8_t* argmax, int img) {
-  __shared__ float wk[kConv1Channels * kTaps];
-  __shared__ float bias[kConv1Channels];
-  const int t = threadIdx.x;
-  for (int i = t; i < kConv1Channels * kTaps; i += kConv1Threads) wk[i] = w[i];
-  if (t < kConv1Channels) bias[t] = b[t];
-  __syncthreads();
-
-  const int window = t % kPool1Windows, first = t / kPool1Windows * kConv1PerThread;
-  const int py = window / kPool1Size, px = window % kPool1Size;
-  float patch[4][4];  // the pixels under the window's four 3x3 convolutions
-#pragma unroll
-  for (int r = 0; r < 4; ++r)
-#pragma unroll
-    for (int s = 0; s < 4; ++s) patch[r][s] = x[(2 * py + r) * kImageSize + 2 * px + s];
-#pragma unroll
-  for (int cc = 0; cc < kConv1PerThread; ++cc) {
-    const int c = first + cc;
-    float best = 0;
-    int winner = 0;
-#pragma unroll
-    for (int corner = 0; corner < 4; ++corner) {
-      float v = bias[c];
-#pragma unroll
-      for (int ky = 0; ky < K3; ++ky)
-#pragma unroll
-        for (int kx = 0; kx < K3; ++kx)
-          v += patch[corner / 2 + ky][corner % 2 + kx] * wk[c * kTaps + ky * K3 + kx];
-      if (corner == 0 || v > best) {  // strictly greater: the first maximum wins a tie
-        best = v;
-        winner = corner;
-      }
-    }
+// conv1_relu_pool_block's results into pool1 and its argmax in global memory, image `img`.
+struct Pool1Store {
+  float* pooled;
+  uint8_t* argmax;
+  int img;
+  __device__ void operator()(int c, int window, float value, int winner) const {
     const int at = img * kPool1Out + c * kPool1Windows + window;
-    pooled[at] = fmaxf(best, 0.0f);  // max(relu(a), relu(b)) = relu(max(a, b))
+    pooled[at] = value;
     argmax[at] = static_cast<uint8_t>(winner);
   }
-}
+};
 
 __global__ void __launch_bounds__(kConv1Threads)
     conv1_relu_pool_kernel(const float* images, const float* w, const float* b, float* pooled,
@@ -132,9 +72,8 @@ __global__ void __launch_bounds__(kConv1Threads)
   wait_for_previous_kernel();  // before any memory is touched (overlapped_launch.cuh)
   __shared__ __align__(16) float x[kImage];
   const int img = blockIdx.x;
-  for (int i = threadIdx.x; i < kImage; i += kConv1Threads)
-    x[i] = images[int64_t{img} * kImage + i];
-  conv1_relu_pool_block(x, w, b, pooled, argmax, img);
+  copy_image<kConv1Threads>(images + int64_t{img} * kImage, x, nullptr);
+  conv1_relu_pool_block<kConv1Threads, kConv1PerThread>(x, w, b, Pool1Store{pooled, argmax, img});
 }
 
 // conv1_relu_pool_kernel that first draws its own row of the batch (prepare_batch_kernel's
@@ -147,15 +86,10 @@ __global__ void __launch_bounds__(kConv1Threads)
   wait_for_previous_kernel();  // before any memory is touched (overlapped_launch.cuh)
   __shared__ __align__(16) float x[kImage];
   const int img = blockIdx.x;
-  const float4* from = reinterpret_cast<const float4*>(
-      draw_row<kConv1Threads>(source, clock, true, img, labels, mask));
-  float4* to = reinterpret_cast<float4*>(images + int64_t{img} * kImage);
-  for (int i = threadIdx.x; i < kImage / 4; i += kConv1Threads) {
-    const float4 v = from[i];
-    reinterpret_cast<float4*>(x)[i] = v;
-    to[i] = v;
-  }
-  conv1_relu_pool_block(x, w, b, pooled, argmax, img);  // its first __syncthreads covers x
+  const float* image = draw_row<kConv1Threads>(source, clock, true, img, labels, mask);
+  copy_image<kConv1Threads>(image, x, images + int64_t{img} * kImage);
+  // conv1_relu_pool_block's first __syncthreads makes x visible to the whole block.
+  conv1_relu_pool_block<kConv1Threads, kConv1PerThread>(x, w, b, Pool1Store{pooled, argmax, img});
 }
 
 // ---- conv2 + ReLU + pool + the dense layer: one image per block -------------------------

@@ -1,9 +1,9 @@
-// Rungs 3 and 4, launch by launch: the fused kernels (fused_kernels.h) and, on rung 4, conv2's
+// Rungs 3 and 4, launch by launch: the fused kernels (fused_kernels.h) and, on rung 4, the
 // tensor-core kernels (tensor_core_kernels.h), one function per launch, then each rung's step
 // as a list of them.
 #include "05_cuda/plans_fused.h"
 
-#include <functional>
+#include <string>
 
 #include "05_cuda/fused_kernels.h"
 #include "05_cuda/param_layout.h"
@@ -74,17 +74,9 @@ const float* conv2_weight(Workspace& ws) {
   return ws.params.data() + layout::kConv2Weight;
 }
 
-// conv2, ReLU and pooling with the dense layer in the same kernel, pool2 kept in shared
-// memory for it: rung 3's kernel (fused::conv2_relu_pool_dense) or rung 4's, which runs
-// conv2 on the tensor cores (tc::conv2_relu_pool_dense, with where it lays out the weights
-// for the backward bound in: tensor_conv2_dense). Both take the same arguments; `conv2`
-// names the convolution's part of the launch.
-using Conv2DenseKernel =
-    std::function<void(const float* pool1, const float* w, const float* b, float* pooled,
-                       uint8_t* argmax, const fused::DenseHead& head, cudaStream_t stream)>;
-
-Launch conv2_dense_launch(const std::string& conv2, Conv2DenseKernel kernel, Workspace& ws, int n,
-                          const float* mask, const int* labels) {
+// Rung 3's conv2, ReLU and pooling with the dense layer in the same kernel, pool2 kept in
+// shared memory for it.
+Launch conv2_dense_launch(Workspace& ws, int n, const float* mask, const int* labels) {
   const float* pool1 = ws.pool1_out.data();
   const float* w = conv2_weight(ws);
   const float* b = ws.params.data() + layout::kConv2Bias;
@@ -92,10 +84,11 @@ Launch conv2_dense_launch(const std::string& conv2, Conv2DenseKernel kernel, Wor
   uint8_t* arg2 = ws.pool2_arg.data();
   const fused::DenseHead head = dense_head(ws, n, mask, labels);
   // The dense layer's work counts too, minus pool2's round trip through memory.
-  return {conv2 + (labels ? "+dense+softmax+cross-entropy+dense backward" : "+dense forward"),
+  return {std::string("conv2+relu+pool2") +
+              (labels ? "+dense+softmax+cross-entropy+dense backward" : "+dense forward"),
           2.0 * kConv2PooledMacs * n + dense_flops(n, labels),
           n * kConv2Bytes + dense_bytes(n, labels) - kFloat * n * kFlat,
-          [=](cudaStream_t s) { kernel(pool1, w, b, pool2, arg2, head, s); }};
+          [=](cudaStream_t s) { fused::conv2_relu_pool_dense(pool1, w, b, pool2, arg2, head, s); }};
 }
 
 // What both conv backward kernels read and write.
@@ -194,39 +187,74 @@ Launch finish_gradients_and_adam_launch(Workspace& ws, int n, bool dropout,
 
 // Rung 3: the forward pass and the step's gradients, launch by launch.
 Plan fused_forward_plan(Workspace& ws, const float* images, int n) {
-  return {conv1_relu_pool_launch(ws, images, n),
-          conv2_dense_launch("conv2+relu+pool2", fused::conv2_relu_pool_dense, ws, n, nullptr,
-                             nullptr)};
+  return {conv1_relu_pool_launch(ws, images, n), conv2_dense_launch(ws, n, nullptr, nullptr)};
 }
 Plan fused_gradient_plan(Workspace& ws, int n, const float* mask) {
   return {conv1_relu_pool_launch(ws, ws.images.data(), n),
-          conv2_dense_launch("conv2+relu+pool2", fused::conv2_relu_pool_dense, ws, n, mask,
-                             ws.labels.data()),
-          conv_backward_launch(ws, n)};
+          conv2_dense_launch(ws, n, mask, ws.labels.data()), conv_backward_launch(ws, n)};
 }
 
 namespace {
-// Rung 4's conv2 forward kernel, which also lays out conv2's weights for the backward
-// kernel's tensor cores, in ws.tensor_weights.
-Conv2DenseKernel tensor_conv2_dense(Workspace& ws) {
-  float* arranged = ws.tensor_weights.data();
-  return [arranged](const float* pool1, const float* w, const float* b, float* pooled,
-                    uint8_t* argmax, const fused::DenseHead& head, cudaStream_t stream) {
-    tc::conv2_relu_pool_dense(pool1, w, b, pooled, argmax, arranged, head, stream);
-  };
+
+// Rung 4's forward kernel: conv1, conv2 on the tensor cores and the dense layer, one launch.
+tc::Conv1Layer conv1_layer(Workspace& ws) {
+  return {ws.params.data() + layout::kConv1Weight, ws.params.data() + layout::kConv1Bias,
+          ws.pool1_out.data(), ws.pool1_arg.data()};
 }
+tc::Conv2Layer conv2_layer(Workspace& ws) {
+  return {conv2_weight(ws), ws.params.data() + layout::kConv2Bias, ws.pool2_out.data(),
+          ws.pool2_arg.data(), ws.tensor_weights.data()};
+}
+double tensor_forward_flops(int n, const int* labels) {
+  return 2.0 * (kConv1Macs + kConv2PooledMacs) * n + dense_flops(n, labels);
+}
+// The image in, pool1 and its winners out (for the backward pass), pool2 and its winners out,
+// and the dense layer's traffic without pool2's round trip.
+double tensor_forward_bytes(int n, const int* labels) {
+  const double per_image = kFloat * (kImage + kPool1Out + kPool2Out) + kPool1Out + kPool2Out;
+  return n * per_image + dense_bytes(n, labels) - kFloat * n * kFlat;
+}
+std::string tensor_forward_name(const std::string& first, const int* labels) {
+  return first + "conv1+relu+pool1+conv2 (tensor cores)+relu+pool2" +
+         (labels ? "+dense+softmax+cross-entropy+dense backward" : "+dense forward");
+}
+
+Launch tensor_forward_launch(Workspace& ws, const float* images, int n, const float* mask,
+                             const int* labels) {
+  const tc::Conv1Layer conv1 = conv1_layer(ws);
+  const tc::Conv2Layer conv2 = conv2_layer(ws);
+  const fused::DenseHead head = dense_head(ws, n, mask, labels);
+  return {tensor_forward_name("", labels), tensor_forward_flops(n, labels),
+          tensor_forward_bytes(n, labels),
+          [=](cudaStream_t s) { tc::forward(images, conv1, conv2, head, s); }};
+}
+
+// tensor_forward_launch for a batch its kernel draws itself from the set (with dropout).
+Launch tensor_draw_forward_launch(Workspace& ws, const fused::BatchSource& source, int n) {
+  const tc::Conv1Layer conv1 = conv1_layer(ws);
+  const tc::Conv2Layer conv2 = conv2_layer(ws);
+  const StepClock* clock = ws.clock.data();
+  float* images = ws.images.data();
+  int* labels = ws.labels.data();
+  float* mask = ws.mask.data();
+  const fused::DenseHead head = dense_head(ws, n, mask, labels);
+  // The batch's row of the image is written too, and its label and row of the mask.
+  const double drawn = double(n) * (kFloat * (kImage + kFlat) + 2 * sizeof(int));
+  return {tensor_forward_name("batch gather+", labels), tensor_forward_flops(n, labels),
+          tensor_forward_bytes(n, labels) + drawn, [=](cudaStream_t s) {
+            tc::draw_and_forward(source, clock, images, labels, mask, conv1, conv2, head, s);
+          }};
+}
+
 }  // namespace
 
-// Rung 4: rung 3 with conv2's forward and backward kernels on the tensor cores.
+// Rung 4: one kernel for the forward pass (conv1, conv2 on the tensor cores, the dense
+// layer) and the conv backward on the tensor cores.
 Plan tensor_forward_plan(Workspace& ws, const float* images, int n) {
-  return {conv1_relu_pool_launch(ws, images, n),
-          conv2_dense_launch("conv2+relu+pool2 (tensor cores)", tensor_conv2_dense(ws), ws, n,
-                             nullptr, nullptr)};
+  return {tensor_forward_launch(ws, images, n, nullptr, nullptr)};
 }
 Plan tensor_gradient_plan(Workspace& ws, int n, const float* mask) {
-  return {conv1_relu_pool_launch(ws, ws.images.data(), n),
-          conv2_dense_launch("conv2+relu+pool2 (tensor cores)", tensor_conv2_dense(ws), ws, n,
-                             mask, ws.labels.data()),
+  return {tensor_forward_launch(ws, ws.images.data(), n, mask, ws.labels.data()),
           conv_backward_tensor_launch(ws, n)};
 }
 
@@ -234,7 +262,9 @@ Plan tensor_gradient_plan(Workspace& ws, int n, const float* mask) {
 Plan device_training_plan(Rung rung, Workspace& ws, const fused::BatchSource& source, int n,
                           const stage04::AdamConfig& config) {
   Plan plan = device_gradient_plan(rung, ws, n, true);
-  plan.front() = gather_conv1_relu_pool_launch(ws, source, n);  // conv1, drawing its batch
+  // The first kernel draws the batch itself.
+  plan.front() = rung == Rung::tensor ? tensor_draw_forward_launch(ws, source, n)
+                                      : gather_conv1_relu_pool_launch(ws, source, n);
   plan.push_back(finish_gradients_and_adam_launch(ws, n, true, config, source.step_offset));
   return plan;
 }

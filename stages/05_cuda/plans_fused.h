@@ -18,17 +18,19 @@ Plan fused_forward_plan(Workspace& ws, const float* images, int n);
 /// Rung 3's forward pass and backward kernels for the first n images of ws.images (dropout
 /// where `mask` is not null), up to, not including, the gradient sums.
 Plan fused_gradient_plan(Workspace& ws, int n, const float* mask);
-/// Rung 4's inference, as fused_forward_plan with conv2 on the tensor cores.
+/// Rung 4's inference, as fused_forward_plan with conv2 on the tensor cores and the whole
+/// forward pass in one kernel.
 Plan tensor_forward_plan(Workspace& ws, const float* images, int n);
 /// Rung 4's forward and backward kernels, as fused_gradient_plan with conv2 on the tensor
-/// cores.
+/// cores: the whole forward pass in one kernel, then the conv backward.
 Plan tensor_gradient_plan(Workspace& ws, int n, const float* mask);
 /// fused_gradient_plan or tensor_gradient_plan, by rung, with ws.mask if `dropout`.
 Plan device_gradient_plan(Rung rung, Workspace& ws, int n, bool dropout);
 
 /// Rung 3 or 4's training step (with dropout) on positions source.begin.. of the epoch's
-/// order: conv1's kernel draws the batch (gather_conv1_relu_pool), then the rung's other
-/// kernels and the gradient sums with Adam, t = clock step + source.step_offset + 1.
+/// order: the first kernel draws the batch (rung 3's conv1 kernel, gather_conv1_relu_pool;
+/// rung 4's forward kernel, tc::draw_and_forward), then the rung's other kernels and the
+/// gradient sums with Adam, t = clock step + source.step_offset + 1.
 Plan device_training_plan(Rung rung, Workspace& ws, const fused::BatchSource& source, int n,
                           const stage04::AdamConfig& config);
 

@@ -3,8 +3,10 @@
 // with everything it reads in shared memory.
 #include "05_cuda/tensor_core_kernels.h"
 
+#include "05_cuda/conv1_relu_pool_block.cuh"
 #include "05_cuda/cuda_check.h"
 #include "05_cuda/dense_softmax_row.cuh"
+#include "05_cuda/draw_row.cuh"
 #include "05_cuda/mma_tf32.cuh"
 #include "05_cuda/overlapped_launch.cuh"
 #include "05_cuda/param_layout.h"
@@ -145,6 +147,41 @@ __constant__ RowOrder<32> kForwardRows = order_rows<32, kPool2Windows>([](int w,
   return 2 * (w / kPool2Size) * kPool1Size + 2 * (w % kPool2Size) + q * kPool1Windows;
 });
 
+// Where the forward kernel's input, pool1, comes from: memory (written by rung 3's conv1
+// kernel: conv2 alone, for the tests), or conv1 run by the kernel itself on the batch's
+// images, or on images it draws from the training set (the batch's first kernel).
+enum class Pool1From { memory, images, set };
+
+// What the forward kernel reads before conv2, by Pool1From.
+struct FirstLayers {
+  const float* pool1;         // memory: pool1
+  const float* images;        // images: the batch
+  fused::BatchSource source;  // set: what the kernel draws, with the three below
+  const StepClock* clock;
+  float* rows;       // the drawn images, kept for the backward pass
+  int* labels;       // their labels
+  float* mask;       // the batch's dropout mask (the dense layer reads it)
+  Conv1Layer conv1;  // images, set: conv1, and where pool1 goes for the backward pass
+};
+
+// conv1's pooled outputs, into pool1 in global memory as they are, and rounded to TF32 into
+// the forward kernel's own copy in shared memory.
+struct Pool1Out {
+  float* pool1;
+  uint8_t* argmax;
+  float* in;
+  int img;
+  __device__ void operator()(int c, int window, float value, int winner) const {
+    const int at = c * kPool1Windows + window;
+    pool1[int64_t{img} * kPool1Out + at] = value;
+    argmax[int64_t{img} * kPool1Out + at] = static_cast<uint8_t>(winner);
+    in[at] = round_to_tf32(value);
+  }
+};
+// conv1's channels per thread at a time: 169 windows x 8 groups of 4 are 1,352 items, 2.6
+// per thread of 512.
+constexpr int kForwardConv1PerThread = 4;
+
 // With kDense, the dense layer, softmax and loss follow (dense_softmax_row.cuh) on the
 // pooled outputs, kept in shared memory as well. (Copying the dense weights into shared
 // memory in the background during conv2, with cp.async, made the kernel 8% slower on the
@@ -156,10 +193,11 @@ __constant__ RowOrder<32> kForwardRows = order_rows<32, kPool2Windows>([](int w,
 // The block also hands the backward kernel its weights: block b writes the b-th share of
 // `arranged`, the weights laid out for the input gradient's wgmma (InputGradientWeights),
 // from its copy in shared memory.
-template <bool kDense>
+template <Pool1From kFrom>
 __global__ void __launch_bounds__(kForwardThreads)
-    conv2_relu_pool_kernel(const float* pool1, const float* w, const float* b, float* pooled,
-                           uint8_t* argmax, float* arranged, fused::DenseHead head) {
+    forward_kernel(FirstLayers first, Conv2Layer conv2, fused::DenseHead head) {
+  // From memory, the kernel is conv2 alone (the tests'); otherwise the whole forward pass.
+  constexpr bool kDense = kFrom != Pool1From::memory;
   wait_for_previous_kernel();  // before any memory is touched (overlapped_launch.cuh)
   extern __shared__ __align__(16) float smem[];
   float* in = smem;                                          // [32,13,13] pool1, TF32
@@ -168,11 +206,30 @@ __global__ void __launch_bounds__(kForwardThreads)
   float* features = bias + kConv2Channels;                   // [1600] pool2, for the dense layer
   float* partial = features + kFlat;                         // the later parts' sums
   const int img = blockIdx.x, t = threadIdx.x;
-  stage<sizeof(float) * kPool1Out, kForwardThreads, true>(in, pool1 + int64_t{img} * kPool1Out);
-  stage_weights<kConv2Channels, kForwardWeightStride, kForwardThreads>(wt, w);
-  if (t < kConv2Channels) bias[t] = b[t];
+  // The weights' loads go out first, so that their latency passes under conv1's work.
+  stage_weights<kConv2Channels, kForwardWeightStride, kForwardThreads>(wt, conv2.w);
+  if (t < kConv2Channels) bias[t] = conv2.b[t];
+  if constexpr (kFrom == Pool1From::memory) {
+    stage<sizeof(float) * kPool1Out, kForwardThreads, true>(in,
+                                                            first.pool1 + int64_t{img} * kPool1Out);
+  } else {
+    // conv1 first, into `in` (rounded: conv2's A) and, exactly, into pool1 in global memory
+    // for the backward pass: one launch fewer per step, and pool1 is not read back here.
+    __shared__ __align__(16) float x[kImage];
+    if constexpr (kFrom == Pool1From::set) {
+      const float* drawn =
+          draw_row<kForwardThreads>(first.source, first.clock, true, img, first.labels, first.mask);
+      copy_image<kForwardThreads>(drawn, x, first.rows + int64_t{img} * kImage);
+    } else {
+      copy_image<kForwardThreads>(first.images + int64_t{img} * kImage, x, nullptr);
+    }
+    // Its first __syncthreads makes x visible to the whole block.
+    const Conv1Layer& conv1 = first.conv1;
+    conv1_relu_pool_block<kForwardThreads, kForwardConv1PerThread>(
+        x, conv1.w, conv1.b, Pool1Out{conv1.pool1, conv1.argmax, in, img});
+  }
   __syncthreads();
-  arrange_share<kForwardThreads, kForwardWeightStride>(arranged, wt);
+  arrange_share<kForwardThreads, kForwardWeightStride>(conv2.arranged, wt);
 
   const int warp = t / 32, lane = t % 32, g = lane / 4, q = lane % 4;
   const int tile = warp % 2;             // rows tile*16 .. tile*16+15 of kForwardRows
@@ -251,8 +308,8 @@ __global__ void __launch_bounds__(kForwardThreads)
             }
           }
           const int at = f * kPool2Windows + window[h];  // flatten: (C,H,W)
-          pooled[img * kFlat + at] = fmaxf(best, 0.0f);
-          argmax[img * kFlat + at] = static_cast<uint8_t>(winner);
+          conv2.pooled[img * kFlat + at] = fmaxf(best, 0.0f);
+          conv2.argmax[img * kFlat + at] = static_cast<uint8_t>(winner);
           if constexpr (kDense) features[at] = fmaxf(best, 0.0f);
         }
   }
@@ -511,28 +568,45 @@ void set_kernel_attributes() {
                              std::to_string(p.major) + std::to_string(p.minor) +
                              ") runs code built without it");
   }
-  for (auto kernel : {conv2_relu_pool_kernel<false>, conv2_relu_pool_kernel<true>}) {
-    allow_shared_memory(reinterpret_cast<const void*>(kernel), "rung 4's conv2_relu_pool_kernel",
+  for (auto kernel : {forward_kernel<Pool1From::memory>, forward_kernel<Pool1From::images>,
+                      forward_kernel<Pool1From::set>}) {
+    allow_shared_memory(reinterpret_cast<const void*>(kernel), "rung 4's forward_kernel",
                         kForwardSmem);
   }
   allow_shared_memory(reinterpret_cast<const void*>(conv_backward_kernel),
                       "rung 4's conv_backward_kernel", kBackwardSmem);
 }
 
-void conv2_relu_pool(const float* pool1, const float* w, const float* b, float* pooled,
-                     uint8_t* argmax, float* arranged, int n, cudaStream_t stream) {
-  launch_overlapped("tc conv2_relu_pool_kernel", conv2_relu_pool_kernel<false>, n, kForwardThreads,
-                    kForwardSmem, stream, pool1, w, b, pooled, argmax, arranged,
-                    fused::DenseHead{});
+void conv2_relu_pool(const float* pool1, const Conv2Layer& conv2, int n, cudaStream_t stream) {
+  static_assert(kArrangedWeights == kConv2Channels * kConv2Fan, "one layout of the weights");
+  FirstLayers first{};
+  first.pool1 = pool1;
+  launch_overlapped("tc forward_kernel from pool1", forward_kernel<Pool1From::memory>, n,
+                    kForwardThreads, kForwardSmem, stream, first, conv2, fused::DenseHead{});
 }
 
-void conv2_relu_pool_dense(const float* pool1, const float* w, const float* b, float* pooled,
-                           uint8_t* argmax, float* arranged, const fused::DenseHead& head,
-                           cudaStream_t stream) {
-  static_assert(kArrangedWeights == kConv2Channels * kConv2Fan, "one layout of the weights");
-  launch_overlapped("tc conv2_relu_pool_kernel with dense", conv2_relu_pool_kernel<true>, head.n,
-                    kForwardThreads, kForwardSmem, stream, pool1, w, b, pooled, argmax, arranged,
-                    head);
+void forward(const float* images, const Conv1Layer& conv1, const Conv2Layer& conv2,
+             const fused::DenseHead& head, cudaStream_t stream) {
+  FirstLayers first{};
+  first.images = images;
+  first.conv1 = conv1;
+  launch_overlapped("tc forward_kernel from images", forward_kernel<Pool1From::images>, head.n,
+                    kForwardThreads, kForwardSmem, stream, first, conv2, head);
+}
+
+void draw_and_forward(const fused::BatchSource& source, const StepClock* clock, float* images,
+                      int* labels, float* mask, const Conv1Layer& conv1, const Conv2Layer& conv2,
+                      fused::DenseHead head, cudaStream_t stream) {
+  FirstLayers first{};
+  first.source = source;
+  first.clock = clock;
+  first.rows = images;
+  first.labels = labels;
+  first.mask = mask;
+  first.conv1 = conv1;
+  head.mask = mask;  // the dense layer applies the mask the kernel draws
+  launch_overlapped("tc forward_kernel drawing its batch", forward_kernel<Pool1From::set>, head.n,
+                    kForwardThreads, kForwardSmem, stream, first, conv2, head);
 }
 
 void conv_backward(const float* images, const float* pool1, const uint8_t* pool1_argmax,

@@ -89,8 +89,9 @@ TEST(TensorCores, Conv2ForwardIsWithinTheTf32Bound) {
   d_w.upload(w);
   d_b.upload(b);
   set_kernel_attributes(Rung::tensor);
-  tc::conv2_relu_pool(d_pool1.data(), d_w.data(), d_b.data(), d_out.data(), d_arg.data(),
-                      d_arranged.data(), n, nullptr);
+  tc::conv2_relu_pool(d_pool1.data(),
+                      {d_w.data(), d_b.data(), d_out.data(), d_arg.data(), d_arranged.data()}, n,
+                      nullptr);
   const std::vector<float> out = d_out.to_host();
   const std::vector<uint8_t> arg = d_arg.to_host();
 
@@ -160,8 +161,10 @@ TEST(TensorCores, ConvBackwardIsWithinTheTf32Bound) {
     DeviceBuffer<float> d_bias(kConv2Channels), d_pooled(size_t(n) * kFlat);
     DeviceBuffer<uint8_t> d_winners(size_t(n) * kFlat);
     d_bias.upload(std::vector<float>(kConv2Channels, 0.0f));
-    tc::conv2_relu_pool(d_pool1.data(), d_w2.data(), d_bias.data(), d_pooled.data(),
-                        d_winners.data(), d_arranged.data(), n, nullptr);
+    tc::conv2_relu_pool(
+        d_pool1.data(),
+        {d_w2.data(), d_bias.data(), d_pooled.data(), d_winners.data(), d_arranged.data()}, n,
+        nullptr);
   }
   tc::conv_backward(d_images.data(), d_pool1.data(), d_arg1.data(), d_arg2.data(), d_dpool2.data(),
                     d_arranged.data(), d_partials.data(), n, nullptr);
