@@ -9,29 +9,42 @@
 
 namespace stage05 {
 
-/// The block's kThreads threads compute the image in shared memory `x` (written before the
-/// call; the __syncthreads after the weights below makes it visible): for each of the 169
-/// pooling windows and 32 channels, the max over the window's four conv1 outputs (bias
-/// added), and which of the four won (0..3, reading order, the first on a tie). Each thread
-/// takes one window and kPerThread channels at a time, loading the window's 4x4 patch of
-/// pixels once for all of them. `store(c, window, pooled, winner)` receives each result,
-/// pooled after ReLU. Every thread must call it; no __syncthreads follows the stores.
+/// conv1's weights and bias in shared memory, as conv1_relu_pool_block reads them.
+struct Conv1Shared {
+  float w[sizes::kConv1Channels * sizes::kTaps];  ///< [32][9]
+  float b[sizes::kConv1Channels];                 ///< [32]
+};
+
+/// Starts copying conv1's weights w [32,1,3,3] and bias b [32] into `to`; every thread of
+/// the block (kThreads) calls it, and they are visible after the next __syncthreads.
+template <int kThreads>
+__device__ void stage_conv1(Conv1Shared& to, const float* w, const float* b) {
+  using namespace sizes;
+  for (int i = static_cast<int>(threadIdx.x); i < kConv1Channels * kTaps; i += kThreads)
+    to.w[i] = w[i];
+  if (threadIdx.x < kConv1Channels) to.b[threadIdx.x] = b[threadIdx.x];
+}
+
+/// The block's kThreads threads compute the image in shared memory `x` with the weights
+/// staged in `conv1` (both written and made visible with a __syncthreads before the call):
+/// for each of the 169 pooling windows and 32 channels, the max over the window's four
+/// conv1 outputs (bias added), and which of the four won (0..3, reading order, the first on
+/// a tie). Each thread takes one window and kPerThread channels at a time, loading the
+/// window's 4x4 patch of pixels once for all of them. `store(c, window, pooled, winner)`
+/// receives each result, pooled after ReLU. Every thread must call it; no __syncthreads
+/// follows the stores.
 ///
 /// Each output is the same sum of the same terms in the same order whatever kThreads and
 /// kPerThread are, so every caller gets the same bits.
 template <int kThreads, int kPerThread, typename Store>
-__device__ void conv1_relu_pool_block(const float* x, const float* w, const float* b, Store store) {
+__device__ void conv1_relu_pool_block(const float* x, const Conv1Shared& conv1, Store store) {
   using namespace sizes;
   constexpr int kWindows = kPool1Size * kPool1Size;  // 169
   static_assert(kConv1Channels % kPerThread == 0, "whole groups of channels");
   constexpr int kItems = kWindows * (kConv1Channels / kPerThread);
-  __shared__ float wk[kConv1Channels * kTaps];
-  __shared__ float bias[kConv1Channels];
+  const float* wk = conv1.w;
+  const float* bias = conv1.b;
   const int t = threadIdx.x;
-  for (int i = t; i < kConv1Channels * kTaps; i += kThreads) wk[i] = w[i];
-  if (t < kConv1Channels) bias[t] = b[t];
-  __syncthreads();
-
   for (int item = t; item < kItems; item += kThreads) {
     const int window = item % kWindows, first = item / kWindows * kPerThread;
     const int py = window / kPool1Size, px = window % kPool1Size;

@@ -72,8 +72,11 @@ __global__ void __launch_bounds__(kConv1Threads)
   wait_for_previous_kernel();  // before any memory is touched (overlapped_launch.cuh)
   __shared__ __align__(16) float x[kImage];
   const int img = blockIdx.x;
+  __shared__ Conv1Shared conv1;
   copy_image<kConv1Threads>(images + int64_t{img} * kImage, x, nullptr);
-  conv1_relu_pool_block<kConv1Threads, kConv1PerThread>(x, w, b, Pool1Store{pooled, argmax, img});
+  stage_conv1<kConv1Threads>(conv1, w, b);
+  __syncthreads();
+  conv1_relu_pool_block<kConv1Threads, kConv1PerThread>(x, conv1, Pool1Store{pooled, argmax, img});
 }
 
 // conv1_relu_pool_kernel that first draws its own row of the batch (prepare_batch_kernel's
@@ -86,10 +89,12 @@ __global__ void __launch_bounds__(kConv1Threads)
   wait_for_previous_kernel();  // before any memory is touched (overlapped_launch.cuh)
   __shared__ __align__(16) float x[kImage];
   const int img = blockIdx.x;
+  __shared__ Conv1Shared conv1;
   const float* image = draw_row<kConv1Threads>(source, clock, true, img, labels, mask);
   copy_image<kConv1Threads>(image, x, images + int64_t{img} * kImage);
-  // conv1_relu_pool_block's first __syncthreads makes x visible to the whole block.
-  conv1_relu_pool_block<kConv1Threads, kConv1PerThread>(x, w, b, Pool1Store{pooled, argmax, img});
+  stage_conv1<kConv1Threads>(conv1, w, b);
+  __syncthreads();
+  conv1_relu_pool_block<kConv1Threads, kConv1PerThread>(x, conv1, Pool1Store{pooled, argmax, img});
 }
 
 // ---- conv2 + ReLU + pool + the dense layer: one image per block -------------------------
@@ -338,13 +343,14 @@ __global__ void __launch_bounds__(kBackwardThreads)
 
 // ---- finish gradients (+ Adam) ------------------------------------------------------------
 //
-// Three kinds of block, by blockIdx.x, all 8 columns x 32 slices of the batch: the 32
-// threads of a column add up rows slice, slice + 32, ... and then the block adds the 32
+// Three kinds of block, by blockIdx.x, all 16 columns x 16 slices of the batch: the 16
+// threads of a column add up rows slice, slice + 16, ... and then the block adds the 16
 // slice sums in order (so every gradient is the same sum, in the same order, whichever
-// block computes it). Narrow blocks and many slices, because the work is short sums over
-// the batch: with 32 columns x 8 slices, 198 blocks filled a quarter of a wave and each
-// thread waited on 16 loads in a row; now 789 blocks fill the multiprocessors and each
-// thread waits on 4.
+// block computes it). The work is short sums over the batch, so the shape is a trade
+// between blocks enough to fill the multiprocessors and work enough per block to pay for
+// its start (its Adam state, its barrier): measured on the H200, this kernel took 5.5 us
+// with 16 x 16 (395 blocks) or 32 x 16, and 6.7-6.8 us with 8 x 32 (789 blocks) or 16 x 32,
+// where each thread waits on fewer loads but blocks are twice as many or twice as large.
 //   - conv blocks: a column is 4 neighbouring conv parameters, read as one float4 from each
 //     image's partials (a quarter of the load instructions of one float per thread);
 //   - dense blocks: a column is one feature i, and the thread keeps all ten classes' sums
@@ -352,14 +358,14 @@ __global__ void __launch_bounds__(kBackwardThreads)
 //     times (the ten products of a row share it);
 //   - the last block: the ten dense biases and the batch's loss.
 
-constexpr int kFinishColumns = 8, kFinishSlices = 32;
+constexpr int kFinishColumns = 16, kFinishSlices = 16;
 constexpr int kFinishThreads = kFinishColumns * kFinishSlices;
-constexpr int kConvPerBlock = 4 * kFinishColumns;  // 32 conv parameters per block
+constexpr int kConvPerBlock = 4 * kFinishColumns;  // 64 conv parameters per block
 static_assert(layout::kConvTotal % kConvPerBlock == 0, "conv blocks tile the conv parameters");
 static_assert(kFlat % kFinishColumns == 0, "dense blocks tile the features");
 static_assert(kFinishThreads >= 64, "the last block's second warp adds up the loss");
-constexpr int kConvBlocks = layout::kConvTotal / kConvPerBlock;  // 588
-constexpr int kDenseBlocks = kFlat / kFinishColumns;             // 200
+constexpr int kConvBlocks = layout::kConvTotal / kConvPerBlock;  // 294
+constexpr int kDenseBlocks = kFlat / kFinishColumns;             // 100
 constexpr int kFinishBlocks = kConvBlocks + kDenseBlocks + 1;
 
 static_assert(kClasses * kFinishColumns <= kFinishThreads, "a dense block's dW: a thread each");
@@ -368,7 +374,7 @@ static_assert(kClasses * kFinishColumns <= kFinishThreads, "a dense block's dW: 
 // each block finishes its parameters one per thread.
 __device__ int finished_parameter(int block, int t) {
   if (block < kConvBlocks) return t < kConvPerBlock ? block * kConvPerBlock + t : -1;
-  if (block < kConvBlocks + kDenseBlocks) {  // dW[j][feature], t = j * 8 + feature % 8
+  if (block < kConvBlocks + kDenseBlocks) {  // dW[j][feature], t = j * 16 + feature % 16
     const int first = (block - kConvBlocks) * kFinishColumns;
     return t < kClasses * kFinishColumns
                ? layout::kFcWeight + t / kFinishColumns * kFlat + first + t % kFinishColumns
@@ -423,7 +429,7 @@ __global__ void __launch_bounds__(kFinishThreads)
   }
   __shared__ float sums[kFinishSlices][kClasses * kFinishColumns];
 
-  if (block < kConvBlocks) {  // 32 conv parameters: sums of the per-image partials
+  if (block < kConvBlocks) {  // 64 conv parameters: sums of the per-image partials
     const int first = block * kConvPerBlock + 4 * column;
     float4 s = make_float4(0, 0, 0, 0);
 #pragma unroll 4
@@ -437,7 +443,7 @@ __global__ void __launch_bounds__(kFinishThreads)
     }
     reinterpret_cast<float4*>(sums[slice])[column] = s;
     __syncthreads();
-    if (mine >= 0) {  // parameter block * 32 + t
+    if (mine >= 0) {  // parameter block * 64 + t
       float g = 0;
 #pragma unroll
       for (int k = 0; k < kFinishSlices; ++k) g += sums[k][t];
@@ -446,7 +452,7 @@ __global__ void __launch_bounds__(kFinishThreads)
     return;
   }
 
-  if (block < kConvBlocks + kDenseBlocks) {  // 8 features x 10 classes of dW
+  if (block < kConvBlocks + kDenseBlocks) {  // 16 features x 10 classes of dW
     const int i = (block - kConvBlocks) * kFinishColumns + column;
     float s[kClasses] = {};
     for (int row = slice; row < in.n; row += kFinishSlices) {
@@ -458,7 +464,7 @@ __global__ void __launch_bounds__(kFinishThreads)
 #pragma unroll
     for (int j = 0; j < kClasses; ++j) sums[slice][j * kFinishColumns + column] = s[j];
     __syncthreads();
-    if (mine >= 0) {  // dW[t / 8][first feature + t % 8]
+    if (mine >= 0) {  // dW[t / 16][first feature + t % 16]
       float g = 0;
 #pragma unroll
       for (int k = 0; k < kFinishSlices; ++k) g += sums[k][t];
@@ -468,7 +474,7 @@ __global__ void __launch_bounds__(kFinishThreads)
   }
 
   // The last block: the dense biases (db[j] = the sum of dlogits[row][j]) and the loss.
-  for (int j = column; j < kClasses; j += kFinishColumns) {  // a column may take two classes
+  for (int j = column; j < kClasses; j += kFinishColumns) {  // (a class per column)
     float s = 0;
     for (int row = slice; row < in.n; row += kFinishSlices) s += in.dlogits[row * kClasses + j];
     sums[slice][j] = s;

@@ -206,27 +206,43 @@ __global__ void __launch_bounds__(kForwardThreads)
   float* features = bias + kConv2Channels;                   // [1600] pool2, for the dense layer
   float* partial = features + kFlat;                         // the later parts' sums
   const int img = blockIdx.x, t = threadIdx.x;
-  // The weights' loads go out first, so that their latency passes under conv1's work.
-  stage_weights<kConv2Channels, kForwardWeightStride, kForwardThreads>(wt, conv2.w);
-  if (t < kConv2Channels) bias[t] = conv2.b[t];
   if constexpr (kFrom == Pool1From::memory) {
     stage<sizeof(float) * kPool1Out, kForwardThreads, true>(in,
                                                             first.pool1 + int64_t{img} * kPool1Out);
+    stage_weights<kConv2Channels, kForwardWeightStride, kForwardThreads>(wt, conv2.w);
+    if (t < kConv2Channels) bias[t] = conv2.b[t];
   } else {
     // conv1 first, into `in` (rounded: conv2's A) and, exactly, into pool1 in global memory
     // for the backward pass: one launch fewer per step, and pool1 is not read back here.
     __shared__ __align__(16) float x[kImage];
+    __shared__ Conv1Shared conv1;
+    const float* image = first.images + int64_t{img} * kImage;
     if constexpr (kFrom == Pool1From::set) {
-      const float* drawn =
+      image =
           draw_row<kForwardThreads>(first.source, first.clock, true, img, first.labels, first.mask);
-      copy_image<kForwardThreads>(drawn, x, first.rows + int64_t{img} * kImage);
-    } else {
-      copy_image<kForwardThreads>(first.images + int64_t{img} * kImage, x, nullptr);
     }
-    // Its first __syncthreads makes x visible to the whole block.
-    const Conv1Layer& conv1 = first.conv1;
+    // Then every input's loads go out before any store waits for one: a thread that
+    // stored each value as it came would wait a memory latency per input, one after
+    // another. The image and conv1's parameters wait in registers while conv2's weights
+    // are staged (a float4 of pixels and a weight of conv1 per thread at most).
+    static_assert(kImage / 4 <= kForwardThreads && kConv1Channels * kTaps <= kForwardThreads);
+    float4 pixels{};
+    float w1 = 0, b1 = 0;
+    if (t < kImage / 4) pixels = reinterpret_cast<const float4*>(image)[t];
+    if (t < kConv1Channels * kTaps) w1 = first.conv1.w[t];
+    if (t < kConv1Channels) b1 = first.conv1.b[t];
+    stage_weights<kConv2Channels, kForwardWeightStride, kForwardThreads>(wt, conv2.w);
+    if (t < kConv2Channels) bias[t] = conv2.b[t];
+    if (t < kImage / 4) {
+      reinterpret_cast<float4*>(x)[t] = pixels;
+      if constexpr (kFrom == Pool1From::set)  // the batch's row, for the backward pass
+        reinterpret_cast<float4*>(first.rows + int64_t{img} * kImage)[t] = pixels;
+    }
+    if (t < kConv1Channels * kTaps) conv1.w[t] = w1;
+    if (t < kConv1Channels) conv1.b[t] = b1;
+    __syncthreads();
     conv1_relu_pool_block<kForwardThreads, kForwardConv1PerThread>(
-        x, conv1.w, conv1.b, Pool1Out{conv1.pool1, conv1.argmax, in, img});
+        x, conv1, Pool1Out{first.conv1.pool1, first.conv1.argmax, in, img});
   }
   __syncthreads();
   arrange_share<kForwardThreads, kForwardWeightStride>(conv2.arranged, wt);
