@@ -3,7 +3,6 @@
 // with everything it reads in shared memory.
 #include "05_cuda/tensor_core_kernels.h"
 
-#include "05_cuda/bulk_copy.cuh"
 #include "05_cuda/conv1_relu_pool_block.cuh"
 #include "05_cuda/cuda_check.h"
 #include "05_cuda/dense_softmax_row.cuh"
@@ -462,26 +461,17 @@ __global__ void __launch_bounds__(kBackwardThreads)
   const int img = blockIdx.x, t = threadIdx.x;
   float* out = partials + int64_t{img} * layout::kConvTotal;
   constexpr int T = kBackwardThreads;
-  // The inputs arrive by bulk copy (bulk_copy.cuh), all six at once, while the threads
-  // clear the planes and D^T.
-  __shared__ uint64_t staging_barrier;
-  const BulkCopies staging{&staging_barrier};
-  if (t == 0) {
-    constexpr uint32_t kFloats = kPool1Out + kImage + kFlat + kConv2Channels * kConv2Fan;
-    staging.expect(sizeof(float) * kFloats + kPool1Out + kFlat);
-    staging.copy(p1, pool1 + int64_t{img} * kPool1Out, sizeof(float) * kPool1Out);
-    staging.copy(x, images + int64_t{img} * kImage, sizeof(float) * kImage);
-    staging.copy(g2, dpool2 + int64_t{img} * kFlat, sizeof(float) * kFlat);
-    staging.copy(a1, pool1_argmax + int64_t{img} * kPool1Out, kPool1Out);
-    staging.copy(a2, pool2_argmax + int64_t{img} * kFlat, kFlat);
-    staging.copy(wt, arranged, sizeof(float) * kConv2Channels * kConv2Fan);
-  }
+  stage<sizeof(float) * kPool1Out, T>(p1, pool1 + int64_t{img} * kPool1Out);
+  stage<sizeof(float) * kImage, T>(x, images + int64_t{img} * kImage);
+  stage<sizeof(float) * kFlat, T>(g2, dpool2 + int64_t{img} * kFlat);
+  stage<kPool1Out, T>(a1, pool1_argmax + int64_t{img} * kPool1Out);
+  stage<kFlat, T>(a2, pool2_argmax + int64_t{img} * kFlat);
+  stage<sizeof(float) * kConv2Channels * kConv2Fan, T>(wt, arranged);
   for (int i = t; i < kConv2Channels * kPlaneStride / 4; i += T)
     reinterpret_cast<float4*>(plane)[i] = make_float4(0, 0, 0, 0);
   for (int i = t; i < kDp1OrD / 4; i += T)
     reinterpret_cast<float4*>(d)[i] = make_float4(0, 0, 0, 0);
-  __syncthreads();  // the barrier is set up
-  staging.wait();
+  __syncthreads();
   // pool1 again, rounded, into channels of 180 floats; each window's gradient to its winner
   // (windows do not overlap: plain stores), in the planes and in D^T.
   for (int i = t; i < kPool1Out; i += T)
