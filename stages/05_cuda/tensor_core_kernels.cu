@@ -1,7 +1,6 @@
 // Rung 4 kernels: conv2's forward and backward products on the tensor cores in TF32 (the
 // forward on mma.sync, the two backward products on Hopper's wgmma), one image per block
-// with everything it reads in shared memory. The forward kernel is the whole forward pass:
-// it draws its row of the batch and runs conv1 before conv2, and the dense layer after.
+// with everything it reads in shared memory.
 #include "05_cuda/tensor_core_kernels.h"
 
 #include "05_cuda/conv1_relu_pool_block.cuh"
@@ -179,7 +178,8 @@ struct Pool1Out {
     in[at] = round_to_tf32(value);
   }
 };
-// conv1's channels per warp: 8 groups of 4 channels, two warps each, a window per lane.
+// conv1's channels per thread at a time: 169 windows x 8 groups of 4 are 1,352 items, 2.6
+// per thread of 512.
 constexpr int kForwardConv1PerThread = 4;
 
 // With kDense, the dense layer, softmax and loss follow (dense_softmax_row.cuh) on the
@@ -241,7 +241,7 @@ __global__ void __launch_bounds__(kForwardThreads)
     if (t < kConv1Channels * kTaps) conv1.w[t] = w1;
     if (t < kConv1Channels) conv1.b[t] = b1;
     __syncthreads();
-    conv1_relu_pool_warps<kForwardWarps, kForwardConv1PerThread>(
+    conv1_relu_pool_block<kForwardThreads, kForwardConv1PerThread>(
         x, conv1, Pool1Out{first.conv1.pool1, first.conv1.argmax, in, img});
   }
   __syncthreads();
