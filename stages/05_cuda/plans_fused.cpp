@@ -54,6 +54,10 @@ constexpr double kConv2Bytes = kFloat * (kPool1Out + kPool2Out) + kPool2Out;
 double dense_flops(int n, const int* labels) {
   return (labels ? 4.0 : 2.0) * kDenseMacs * n;
 }
+// The dense layer's part of a launch's name.
+const char* dense_name(const int* labels) {
+  return labels ? "+dense+softmax+cross-entropy+dense backward" : "+dense forward";
+}
 double dense_bytes(int n, const int* labels) {
   return kFloat * n * ((labels ? 3 : 1) * kFlat + 2 * kClasses);
 }
@@ -84,8 +88,7 @@ Launch conv2_dense_launch(Workspace& ws, int n, const float* mask, const int* la
   uint8_t* arg2 = ws.pool2_arg.data();
   const fused::DenseHead head = dense_head(ws, n, mask, labels);
   // The dense layer's work counts too, minus pool2's round trip through memory.
-  return {std::string("conv2+relu+pool2") +
-              (labels ? "+dense+softmax+cross-entropy+dense backward" : "+dense forward"),
+  return {std::string("conv2+relu+pool2") + dense_name(labels),
           2.0 * kConv2PooledMacs * n + dense_flops(n, labels),
           n * kConv2Bytes + dense_bytes(n, labels) - kFloat * n * kFlat,
           [=](cudaStream_t s) { fused::conv2_relu_pool_dense(pool1, w, b, pool2, arg2, head, s); }};
@@ -215,8 +218,7 @@ double tensor_forward_bytes(int n, const int* labels) {
   return n * per_image + dense_bytes(n, labels) - kFloat * n * kFlat;
 }
 std::string tensor_forward_name(const std::string& first, const int* labels) {
-  return first + "conv1+relu+pool1+conv2 (tensor cores)+relu+pool2" +
-         (labels ? "+dense+softmax+cross-entropy+dense backward" : "+dense forward");
+  return first + "conv1+relu+pool1+conv2 (tensor cores)+relu+pool2" + dense_name(labels);
 }
 
 Launch tensor_forward_launch(Workspace& ws, const float* images, int n, const float* mask,
