@@ -16,15 +16,16 @@ constexpr int kPool1Conv1Scratch = kWarps * (sizes::kConv1Channels * sizes::kTap
                                              sizes::kConv1Channels);
 
 /// One block, kWarps warps, one image. A pool1 window's gradient dp1 reaches its winning
-/// position (argmax, 0..3 in reading order) only where the window's maximum p1 was
-/// positive; there it adds gradient x pixel into conv1's weight gradient. Lane = channel;
+/// position (argmax, 0..3 in reading order) only where the window's maximum was positive,
+/// `relu_passes(window)` (window: channel * 169 + position); there it adds gradient x pixel
+/// into conv1's weight gradient. Bits of argmax above its two lowest are not read. Lane = channel;
 /// the warps share out the 169 windows. Each warp leaves its sums in `scratch`
 /// (kPool1Conv1Scratch<kWarps> floats of shared memory that nothing else uses by then), and
 /// the block adds the warps' sums in warp order, so the result is the same on every run
 /// (atomic adds would add them in whatever order the warps arrive). It writes dW1 [32,9]
 /// and db1 [32] to out (this image's share of the gradients, param_layout.h order).
-template <int kWarps>
-__device__ void pool1_conv1_backward(const float* p1, const float* dp1, const float* x,
+template <int kWarps, typename ReluPasses>
+__device__ void pool1_conv1_backward(ReluPasses relu_passes, const float* dp1, const float* x,
                                      const uint8_t* argmax, float* scratch, float* out) {
   using namespace sizes;
   static_assert(kConv1Channels == 32, "one lane per conv1 channel");
@@ -36,8 +37,8 @@ __device__ void pool1_conv1_backward(const float* p1, const float* dp1, const fl
   for (int q = warp; q < kWindows; q += kWarps) {
     const int at = c * kWindows + q;
     const float g = dp1[at];
-    if (!(p1[at] > 0.0f) || g == 0.0f) continue;
-    const int corner = argmax[at];
+    if (!relu_passes(at) || g == 0.0f) continue;
+    const int corner = argmax[at] & 3;
     const int y = 2 * (q / kPool1Size) + corner / 2, xx = 2 * (q % kPool1Size) + corner % 2;
 #pragma unroll
     for (int tap = 0; tap < kTaps; ++tap)

@@ -383,12 +383,14 @@ using WeightGradientD = CoreMatrices<kConv2Channels>;         // D^T: k = positi
 // the most banks (1.19 wavefronts per load on average, by counting; 1.53 at 169).
 constexpr int kWeightGradientChannelStride = 180;
 constexpr int kWeightGradientIn = kConv1Channels * kWeightGradientChannelStride;
-// dp1 is written only after dW2 has finished with D^T: they share their floats.
-constexpr int kDp1OrD = kWeightGradientK * kConv2Channels;
-static_assert(kDp1OrD >= kPool1Out, "dp1 fits where D^T was");
+constexpr int kWeightGradientB = kWeightGradientK * kConv2Channels;  // D^T's floats
+// Bit 2 of a pool1 winner's byte (0..3 below it): the window's maximum was positive, so
+// the ReLU before pooling passes its gradient. The backward keeps that decision, taken on
+// the exact pool1 value, instead of the value itself: its floats then hold dp1.
+constexpr uint8_t kReluPasses = 4;
 constexpr size_t kBackwardSmem =
-    sizeof(float) * (kWeightGradientIn + kPool1Out + kDp1OrD + kConv2Channels * kPlaneStride +
-                     kConv2Channels * kConv2Fan + kImage + kFlat) +
+    sizeof(float) * (kWeightGradientIn + kPool1Out + kWeightGradientB +
+                     kConv2Channels * kPlaneStride + kConv2Channels * kConv2Fan + kImage + kFlat) +
     sizeof(uint8_t) * (kPool1Out + kFlat);
 // pool1_conv1_backward's scratch is the planes, which nothing reads by then.
 static_assert(kPool1Conv1Scratch<kBackwardWarps> <= kConv2Channels * kPlaneStride);
@@ -441,17 +443,60 @@ __device__ void weight_gradient_tile(int tile, int warp, int lane, const float* 
   }
 }
 
+// dX's rows 16 warp .. 16 warp + 15 of kInputGradientRows (a warpgroup's warp takes 16 of
+// its 64) over all of K, into dp1.
+__device__ void input_gradient_rows(int warp, int lane, const float* plane, const float* wt,
+                                    float* dp1) {
+  const int g = lane / 4, q = lane % 4;
+  // The lane's rows g and g+8: which position each computes, whether it is kept, and
+  // where it is in the planes.
+  int pos_of[2], row_at[2];
+  bool kept[2];
+#pragma unroll
+  for (int h = 0; h < 2; ++h) {
+    pos_of[h] = row_output(kInputGradientRows, 16 * warp + g + 8 * h, kept[h]);
+    row_at[h] = (pos_of[h] / kPool1Size + kBorder) * kPlaneSide + pos_of[h] % kPool1Size + kBorder;
+  }
+  constexpr int kFilterSteps = kConv2Channels / 8;
+  float acc[16] = {};  // [channel tile of 8][fragment], the D layout of wgmma_tf32.cuh
+  const uint64_t weights = wgmma_descriptor<kConv1Channels>(wt);
+  wgmma_steps<kTaps * kFilterSteps, kInputGradientBatch>(
+      [&](int step, uint32_t(&af)[4]) {
+        const int tap = step / kFilterSteps, f = step % kFilterSteps * 8 + q;
+        const int ky = tap / kKernel, kx = tap % kKernel;
+        const int k_lo = f * kPlaneStride - ky * kPlaneSide - kx;
+        const int k_hi = k_lo + 4 * kPlaneStride;  // filter f + 4
+        af[0] = bits_at(plane + row_at[0] + k_lo);
+        af[1] = bits_at(plane + row_at[1] + k_lo);
+        af[2] = bits_at(plane + row_at[0] + k_hi);
+        af[3] = bits_at(plane + row_at[1] + k_hi);
+      },
+      [&](int step, const uint32_t(&af)[4]) {
+        wgmma_tf32_n32(acc, af, weights + step * wgmma_step<kConv1Channels>());
+      });
+  wgmma_settle(acc);
+#pragma unroll
+  for (int h = 0; h < 2; ++h) {
+    if (!kept[h]) continue;  // a padding row
+#pragma unroll
+    for (int nt = 0; nt < kConv1Channels / 8; ++nt)
+#pragma unroll
+      for (int j = 0; j < 2; ++j)
+        dp1[(nt * 8 + 2 * q + j) * kPool1Windows + pos_of[h]] = acc[4 * nt + 2 * h + j];
+  }
+}
+
 __global__ void __launch_bounds__(kBackwardThreads)
     conv_backward_kernel(const float* images, const float* pool1, const uint8_t* pool1_argmax,
-                         const uint8_t* pool2_argmax, const float* dpool2,
-                         const float* arranged, float* partials) {
+                         const uint8_t* pool2_argmax, const float* dpool2, const float* arranged,
+                         float* partials) {
   wait_for_previous_kernel();  // before any memory is touched (overlapped_launch.cuh)
   extern __shared__ __align__(16) float smem[];
   float* in = smem;                          // [32][180] pool1, TF32 (dW2's A)
-  float* p1 = in + kWeightGradientIn;        // [32,13,13] pool1 exactly (the ReLU's)
+  float* p1 = in + kWeightGradientIn;        // [32,13,13] pool1 exactly, until rounded
+  float* dp1 = p1;                           // [32,13,13] d(loss)/d(pool1), after that
   float* d = p1 + kPool1Out;                 // D^T, dW2's B (WeightGradientD), TF32
-  float* dp1 = d;                            // [32,13,13] d(loss)/d(pool1), after dW2
-  float* plane = d + kDp1OrD;                // [64][232] D, padded planes, TF32 (dX's A)
+  float* plane = d + kWeightGradientB;       // [64][232] D, padded planes, TF32 (dX's A)
   float* wt = plane + kConv2Channels * kPlaneStride;  // dX's B (kInputGradientWeights), TF32
   float* x = wt + kConv2Channels * kConv2Fan;         // [28,28] the image
   float* g2 = x + kImage;                             // [64,25] d(loss)/d(pool2)
@@ -473,13 +518,16 @@ __global__ void __launch_bounds__(kBackwardThreads)
   stage<sizeof(float) * kConv2Channels * kConv2Fan, T>(wt, arranged);
   for (int i = t; i < kConv2Channels * kPlaneStride / 4; i += T)
     reinterpret_cast<float4*>(plane)[i] = make_float4(0, 0, 0, 0);
-  for (int i = t; i < kDp1OrD / 4; i += T)
+  for (int i = t; i < kWeightGradientB / 4; i += T)
     reinterpret_cast<float4*>(d)[i] = make_float4(0, 0, 0, 0);
   __syncthreads();
-  // pool1 again, rounded, into channels of 180 floats; each window's gradient to its winner
-  // (windows do not overlap: plain stores), in the planes and in D^T.
-  for (int i = t; i < kPool1Out; i += T)
+  // pool1 again, rounded, into channels of 180 floats, and the ReLU's decision into its
+  // winner's byte; each window's gradient to its winner (windows do not overlap: plain
+  // stores), in the planes and in D^T.
+  for (int i = t; i < kPool1Out; i += T) {
     in[i / kPool1Windows * kWeightGradientChannelStride + i % kPool1Windows] = round_to_tf32(p1[i]);
+    if (p1[i] > 0.0f) a1[i] |= kReluPasses;
+  }
   for (int i = t; i < kFlat; i += T) {
     const int f = i / kPool2Windows, w = i % kPool2Windows, corner = a2[i];
     const int y = 2 * (w / kPool2Size) + corner / 2, xx = 2 * (w % kPool2Size) + corner % 2;
@@ -497,60 +545,24 @@ __global__ void __launch_bounds__(kBackwardThreads)
 #endif
   __syncthreads();
 
-  const int warp = t / 32, lane = t % 32, g = lane / 4, q = lane % 4, group = warp / 4;
-  // dW2: warpgroup G takes tile G, and the first takes the half-full fifth tile as well.
-  // (Splitting that tile's filters four ways, one quarter per warpgroup, ran no faster on
-  // the H200: 15.3 us for the kernel against 15.2.)
+  const int warp = t / 32, lane = t % 32, group = warp / 4;
+  // dX's three groups of rows and dW2's five tiles, with no barrier between them: warpgroup
+  // G < 3 takes dX's rows 64G .. 64G+63, then dW2's tile G; the fourth, which has no rows of
+  // dX, takes the half-full fifth tile, then the fourth. (With dX after dW2 and a barrier
+  // between, as when dp1 took D^T's floats, the fifth tile kept three warpgroups waiting and
+  // the fourth sat out dX: the kernel took 15.1 us on the H200 against 14.4 this way; dW2
+  // first, then dX, without the barrier, 14.9.)
+  if (group < kInputGradientGroups)
+    input_gradient_rows(warp, lane, plane, wt, dp1);
+  else
+    weight_gradient_tile(kWeightGradientTiles - 1, warp % 4, lane, in, d, out);
   weight_gradient_tile(group, warp % 4, lane, in, d, out);
-  if (group == 0) weight_gradient_tile(kWeightGradientTiles - 1, warp % 4, lane, in, d, out);
-  __syncthreads();  // D^T is read: dp1 may take its place
-
-  // dX: warpgroup G takes rows 64G .. 64G+63 of kInputGradientRows over all of K; the fourth
-  // warpgroup has no rows and waits at the barrier below.
-  if (group < kInputGradientGroups) {
-    // The lane's rows g and g+8: which position each computes, whether it is kept, and
-    // where it is in the planes.
-    int pos_of[2], row_at[2];
-    bool kept[2];
-#pragma unroll
-    for (int h = 0; h < 2; ++h) {
-      pos_of[h] = row_output(kInputGradientRows, 16 * warp + g + 8 * h, kept[h]);
-      row_at[h] =
-          (pos_of[h] / kPool1Size + kBorder) * kPlaneSide + pos_of[h] % kPool1Size + kBorder;
-    }
-    constexpr int kFilterSteps = kConv2Channels / 8;
-    float acc[16] = {};  // [channel tile of 8][fragment], the D layout of wgmma_tf32.cuh
-    const uint64_t weights = wgmma_descriptor<kConv1Channels>(wt);
-    wgmma_steps<kTaps * kFilterSteps, kInputGradientBatch>(
-        [&](int step, uint32_t(&af)[4]) {
-          const int tap = step / kFilterSteps, f = step % kFilterSteps * 8 + q;
-          const int ky = tap / kKernel, kx = tap % kKernel;
-          const int k_lo = f * kPlaneStride - ky * kPlaneSide - kx;
-          const int k_hi = k_lo + 4 * kPlaneStride;  // filter f + 4
-          af[0] = bits_at(plane + row_at[0] + k_lo);
-          af[1] = bits_at(plane + row_at[1] + k_lo);
-          af[2] = bits_at(plane + row_at[0] + k_hi);
-          af[3] = bits_at(plane + row_at[1] + k_hi);
-        },
-        [&](int step, const uint32_t(&af)[4]) {
-          wgmma_tf32_n32(acc, af, weights + step * wgmma_step<kConv1Channels>());
-        });
-    wgmma_settle(acc);
-#pragma unroll
-    for (int h = 0; h < 2; ++h) {
-      if (!kept[h]) continue;  // a padding row
-#pragma unroll
-      for (int nt = 0; nt < kConv1Channels / 8; ++nt)
-#pragma unroll
-        for (int j = 0; j < 2; ++j)
-          dp1[(nt * 8 + 2 * q + j) * kPool1Windows + pos_of[h]] = acc[4 * nt + 2 * h + j];
-    }
-  }
   __syncthreads();
 
   // pool1, ReLU and conv1 backward on the CUDA cores, as rung 3 (exact pool1 values decide
-  // the ReLU, not their TF32 roundings).
-  pool1_conv1_backward<kBackwardWarps>(p1, dp1, x, a1, plane, out);
+  // the ReLU, not their TF32 roundings: kReluPasses).
+  pool1_conv1_backward<kBackwardWarps>([a1](int at) { return (a1[at] & kReluPasses) != 0; },
+                                       dp1, x, a1, plane, out);
 }
 
 // Writes 1 where the code this GPU runs was compiled with the wgmma instructions.
