@@ -78,6 +78,7 @@ int main(int argc, char** argv) {
     stage04::keep_freed_memory();
     std::printf("stage 04 - backprop: training on the CPU, backward pass on stage 03's GEMM\n");
     const stage04::TrainingData data = stage04::load_training_data(o);
+    stage04::print_data_line(data, o);
     stage04::check_training_memory(o.batch, data.train.size(), data.test.size());
     mnist::Params params = stage04::initial_params(o);
     if (o.weights) {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <future>
+#include <utility>
 
 #include "common/network.h"
 #include "common/run_files.h"
@@ -40,11 +42,16 @@ std::optional<TrainingFlags> parse_training_flags(int argc, char** argv, const T
 }
 
 TrainingData load_training_data(const mnist::Options& o) {
-  TrainingData data{mnist::load_mnist(o.data_dir, mnist::Split::train, o.limit),
-                    mnist::load_mnist(o.data_dir, mnist::Split::test, std::min(o.limit, 10000))};
+  std::future<mnist::Dataset> test = std::async(std::launch::async, [&o] {
+    return mnist::load_mnist(o.data_dir, mnist::Split::test, std::min(o.limit, 10000));
+  });
+  mnist::Dataset train = mnist::load_mnist(o.data_dir, mnist::Split::train, o.limit);
+  return {std::move(train), test.get()};  // get() rethrows what loading the test set threw
+}
+
+void print_data_line(const TrainingData& data, const mnist::Options& o) {
   std::printf("  data      %d training and %d test images from %s\n", data.train.size(),
               data.test.size(), o.data_dir.c_str());
-  return data;
 }
 
 mnist::Params initial_params(const mnist::Options& o) {

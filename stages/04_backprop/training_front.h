@@ -47,8 +47,13 @@ struct TrainingData {
   mnist::Dataset test;   ///< the first --limit test images, at most 10,000
 };
 
-/// Loads the training and test sets of --data and --limit and prints the "data" line.
+/// Loads the training and test sets of --data and --limit, the test set on a second thread
+/// (inflating the files is most of the wait, and each is one thread's work). Prints nothing,
+/// so that it may run on a thread of its own; print_data_line says what it loaded.
 TrainingData load_training_data(const mnist::Options& options);
+
+/// Prints the "data" line: how many training and test images came from where.
+void print_data_line(const TrainingData& data, const mnist::Options& options);
 
 /// The weights training starts from: --weights if given, else glorot-uniform from --seed.
 mnist::Params initial_params(const mnist::Options& options);

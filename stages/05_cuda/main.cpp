@@ -1,6 +1,7 @@
 // Stage 05: train the network on the GPU, one rung of the ladder at a time, and save it.
 #include <algorithm>
 #include <cstdio>
+#include <functional>
 #include <future>
 #include <string>
 #include <vector>
@@ -49,19 +50,28 @@ int main(int argc, char** argv) {
     const mnist::Options& o = flags->options;
     const auto rung = static_cast<stage05::Rung>(flags->rung);
 
-    std::string why;
-    if (!stage05::gpu_available(&why)) {
+    // Start-up is two waits: on the driver (finding the GPU, then creating its context) and
+    // on inflate (MNIST's files, most of all the 47 MB of training images). Neither needs
+    // the other, so they run at once, each on a thread of its own. The GPU is asked about
+    // first, so that a machine without one is told so whatever the data; its answer comes
+    // after the context, which saves waiting for the driver twice.
+    std::future<std::string> gpu = std::async(std::launch::async, [] {
+      std::string why;
+      if (stage05::gpu_available(&why)) stage05::create_context();
+      return why;  // empty: there is a GPU, with its context
+    });
+    std::future<stage04::TrainingData> loading =
+        std::async(std::launch::async, stage04::load_training_data, std::cref(o));
+    const std::string why = gpu.get();  // rethrows what create_context threw
+    if (!why.empty()) {
       std::fprintf(stderr, "stage 05 skipped: no CUDA GPU (%s)\n", why.c_str());
-      return kSkipped;
+      return kSkipped;  // (leaving waits for the loading to end, whatever it found)
     }
     std::printf("stage 05 - CUDA, rung %d (%s): the whole training step on the GPU\n", flags->rung,
                 stage05::rung_name(rung));
     std::printf("  gpu       %s\n", stage05::describe_gpu().c_str());
-    // The GPU's context is created on another thread while this one reads MNIST: both are
-    // mostly waiting (on the driver, on inflate), and one no longer waits for the other.
-    std::future<void> context = std::async(std::launch::async, stage05::create_context);
-    const stage04::TrainingData data = stage04::load_training_data(o);
-    context.get();  // rethrows what create_context threw
+    const stage04::TrainingData data = loading.get();  // rethrows what loading threw
+    stage04::print_data_line(data, o);
     const double load_seconds = since_start.seconds();
     const mnist::Params initial = stage04::initial_params(o);
     if (o.weights) std::printf("  model     starting from %s\n", o.weights->c_str());
