@@ -133,6 +133,12 @@ TEST_P(GatherInConv1, TrainsAsPrepareBatchThenTheStep) {
   for (Workspace* ws : {&separate, &folded}) {
     ws->params.upload(initial);
     ws->clock.upload(std::span(&clock, 1));
+    // A fresh allocation may still hold the batch an earlier test drew (the same draw, if
+    // it was the other rung's run): every byte 0xFF, NaNs and -1s, so that a kernel that
+    // leaves a buffer unwritten fails the comparisons below.
+    CUDA_CHECK(cudaMemset(ws->images.data(), 0xFF, ws->images.bytes()));
+    CUDA_CHECK(cudaMemset(ws->labels.data(), 0xFF, ws->labels.bytes()));
+    CUDA_CHECK(cudaMemset(ws->mask.data(), 0xFF, ws->mask.bytes()));
   }
   for (int s = 0; s < 2; ++s) {  // steps 1 and 2 of the epoch: begin and step_offset move
     const fused::BatchSource source{
