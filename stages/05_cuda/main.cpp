@@ -52,9 +52,9 @@ int main(int argc, char** argv) {
 
     // Start-up is two waits: on the driver (finding the GPU, then creating its context) and
     // on inflate (MNIST's files, most of all the 47 MB of training images). Neither needs
-    // the other, so they run at once, each on a thread of its own. The GPU is asked about
-    // first, so that a machine without one is told so whatever the data; its answer comes
-    // after the context, which saves waiting for the driver twice.
+    // the other, so they run at once: the probe and the context on one thread, the files on
+    // others (load_training_data). The GPU's answer is read first, so that a machine without
+    // one is told so whatever the data.
     std::future<std::string> gpu = std::async(std::launch::async, [] {
       std::string why;
       if (stage05::gpu_available(&why)) stage05::create_context();
@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
     const std::string why = gpu.get();  // rethrows what create_context threw
     if (!why.empty()) {
       std::fprintf(stderr, "stage 05 skipped: no CUDA GPU (%s)\n", why.c_str());
-      return kSkipped;  // (leaving waits for the loading to end, whatever it found)
+      return kSkipped;  // (loading's destructor waits for the files; what they held is unread)
     }
     std::printf("stage 05 - CUDA, rung %d (%s): the whole training step on the GPU\n", flags->rung,
                 stage05::rung_name(rung));

@@ -16,9 +16,9 @@ constexpr int kPool1Conv1Scratch = kWarps * (sizes::kConv1Channels * sizes::kTap
                                              sizes::kConv1Channels);
 
 /// One block, kWarps warps, one image. A pool1 window's gradient dp1 reaches its winning
-/// position (argmax, 0..3 in reading order) only where the window's maximum was positive,
-/// `relu_passes(window)` (window: channel * 169 + position); there it adds gradient x pixel
-/// into conv1's weight gradient. Bits of argmax above its two lowest are not read. Lane = channel;
+/// position (argmax, 0..3 in reading order; the byte's higher bits are not read) only where
+/// the window's maximum was positive, `relu_passes(window)` (window: channel * 169 +
+/// position); there it adds gradient x pixel into conv1's weight gradient. Lane = channel;
 /// the warps share out the 169 windows. Each warp leaves its sums in `scratch`
 /// (kPool1Conv1Scratch<kWarps> floats of shared memory that nothing else uses by then), and
 /// the block adds the warps' sums in warp order, so the result is the same on every run
