@@ -460,7 +460,9 @@ __global__ void __launch_bounds__(kFinishThreads)
     const int i = (block - kConvBlocks) * kFinishColumns + column;
     float s[kClasses] = {};
     // Unrolled by 8 as well: left to the compiler, this loop went two rows at a time, so a
-    // thread waited on memory four times over, and these blocks finished last.
+    // thread waited on memory four times over. Unrolled, the kernel took 0.97 of its time
+    // on the H200, and these blocks still finish last: without their sums (a timing-only
+    // build) it took 0.72.
 #pragma unroll 8
     for (int row = slice; row < in.n; row += kFinishSlices) {
       const float f = in.mask ? in.pool2[row * kFlat + i] * in.mask[row * kFlat + i]
